@@ -1,0 +1,26 @@
+/**
+ * Production runner: `npm start`. With no environment at all it runs every service in one
+ * process on embedded defaults (SQLite under ./data, in-process transport, cache and channels).
+ * `SERVICES=api,users` runs only those; `TRANSPORTER=nats://…` joins the cluster.
+ */
+import { ConfigError, getConfig } from "../services/shared/config";
+import { startNode } from "../services/shared/broker";
+
+async function main() {
+  let cfg;
+  try {
+    cfg = getConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`configuration error: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  await startNode(cfg);
+}
+
+main().catch((err) => {
+  console.error("failed to start:", err);
+  process.exit(1);
+});

@@ -1,0 +1,101 @@
+/**
+ * Broker options, from the environment only (DESIGN.md "Configuration"). Used by the runners in
+ * `bin/` and by the test harness (which passes its own env object).
+ */
+import os from "node:os";
+import type { BrokerOptions, Middleware } from "moleculer";
+import { Middleware as ChannelsMiddleware } from "@moleculer/channels";
+import { MallConfig, getConfig } from "./services/shared/config";
+import { StrictValidator } from "./services/shared/validator";
+
+export function channelAdapter(cfg: MallConfig): unknown {
+  const common = {
+    maxRetries: 5,
+    maxInFlight: 10,
+    deadLettering: { enabled: true, queueName: "DEAD_LETTER" },
+  };
+  if (!cfg.channelsUrl) return { type: "Fake", options: common };
+  if (cfg.channelsUrl.startsWith("nats")) {
+    return {
+      type: "NATS",
+      options: {
+        ...common,
+        nats: {
+          url: cfg.channelsUrl,
+          connectionOptions: { maxReconnectAttempts: -1 },
+          streamConfig: { duplicate_window: 2 * 60 * 1_000_000_000 },
+          consumerOptions: { config: { deliver_policy: "all", ack_wait: 30 * 1_000_000_000 } },
+        },
+      },
+    };
+  }
+  return { type: "Redis", options: { ...common, redis: cfg.channelsUrl } };
+}
+
+export function brokerOptions(cfg: MallConfig = getConfig()): BrokerOptions {
+  const middlewares: Middleware[] = [
+    ChannelsMiddleware({ adapter: channelAdapter(cfg) } as never) as Middleware,
+  ];
+
+  const tracingExporter =
+    cfg.tracingExporter === "zipkin"
+      ? [{ type: "Zipkin", options: { baseURL: cfg.zipkinUrl } }]
+      : cfg.tracingExporter === "console"
+        ? [{ type: "Console", options: { width: 100 } }]
+        : [];
+
+  return {
+    namespace: cfg.namespace,
+    nodeID: cfg.nodeID ?? `${os.hostname()}-${process.pid}`,
+    transporter: cfg.transporter ?? undefined,
+    serializer: "JSON",
+    cacher: cfg.redisUrl
+      ? { type: "Redis", options: { prefix: `${cfg.namespace}-cache`, ttl: 300, redis: cfg.redisUrl } }
+      : { type: "Memory", options: { ttl: 300, clone: true } },
+    // JSON lines (pino) for machines, coloured console lines for people
+    logger:
+      cfg.logFormat === "json"
+        ? { type: "Pino", options: { level: cfg.logLevel, pino: { options: { base: null } } } }
+        : { type: "Console", options: { level: cfg.logLevel, formatter: "short", moduleColors: true } },
+    logLevel: cfg.logLevel as never,
+    requestTimeout: cfg.requestTimeoutMs,
+    retryPolicy: {
+      enabled: true,
+      retries: 3,
+      delay: 100,
+      maxDelay: 1000,
+      factor: 2,
+      // only infrastructure failures are retried; business errors are final
+      check: (err: Error) => !!(err as { retryable?: boolean }).retryable,
+    },
+    circuitBreaker: {
+      enabled: true,
+      threshold: 0.5,
+      windowTime: 60,
+      minRequestCount: 20,
+      halfOpenTime: 10_000,
+      check: (err: Error) => ((err as unknown as { code?: number }).code ?? 500) >= 500,
+    },
+    bulkhead: { enabled: true, concurrency: 50, maxQueueSize: 500 },
+    registry: { strategy: "RoundRobin", preferLocal: true },
+    contextParamsCloning: false,
+    trackContext: true,
+    maxCallLevel: 20,
+    heartbeatInterval: 5,
+    heartbeatTimeout: 15,
+    validator: new StrictValidator(),
+    metrics: {
+      enabled: cfg.metricsPort !== null,
+      reporter: cfg.metricsPort !== null ? [{ type: "Prometheus", options: { port: cfg.metricsPort, path: "/metrics" } }] : [],
+    },
+    tracing: { enabled: tracingExporter.length > 0, exporter: tracingExporter as never },
+    middlewares,
+    // graceful shutdown: wait for in-flight requests (trackContext) up to this long
+    gracefulStopTimeout: 20_000,
+    // services read their settings from here (configOf), so one process can host nodes with
+    // different configurations (the test harness does)
+    mall: cfg,
+  } as BrokerOptions;
+}
+
+export default brokerOptions;

@@ -1,0 +1,204 @@
+/**
+ * OpenAPI 3 document generated from what the gateway really serves: its aliases (method, path,
+ * action) and each action's fastest-validator params, auth and roles. Nothing is hand-copied, so
+ * the document cannot drift from the code.
+ */
+
+export interface AliasInfo {
+  method: string;
+  path: string;
+  action: string;
+}
+
+export interface ActionInfo {
+  name: string;
+  params?: Record<string, unknown>;
+  auth?: "required" | "optional" | false;
+  roles?: string[];
+  summary?: string;
+  description?: string;
+  tags?: string[];
+}
+
+type Json = Record<string, unknown>;
+
+/** Expand a fastest-validator shorthand like "string|min:3|optional". */
+function expandShorthand(rule: string): Json {
+  const [type, ...rest] = rule.split("|");
+  const out: Json = { type };
+  for (const part of rest) {
+    const [k, v] = part.split(":");
+    if (v === undefined) out[k] = true;
+    else out[k] = /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v === "true" ? true : v === "false" ? false : v;
+  }
+  return out;
+}
+
+function normalise(rule: unknown): Json {
+  if (typeof rule === "string") return expandShorthand(rule);
+  if (Array.isArray(rule)) return { type: "multi", rules: rule.map(normalise) };
+  return (rule ?? {}) as Json;
+}
+
+export function isOptional(rule: unknown): boolean {
+  const r = normalise(rule);
+  return r.optional === true || r.default !== undefined;
+}
+
+/** fastest-validator rule → JSON Schema. */
+export function toJsonSchema(rule: unknown): Json {
+  const r = normalise(rule);
+  const s: Json = {};
+  switch (r.type) {
+    case "string":
+    case "uuid":
+    case "url":
+    case "date":
+    case "email": {
+      s.type = "string";
+      if (r.type === "email") s.format = "email";
+      if (r.type === "url") s.format = "uri";
+      if (r.type === "uuid") s.format = "uuid";
+      if (r.type === "date") s.format = "date-time";
+      if (typeof r.min === "number") s.minLength = r.min;
+      if (typeof r.max === "number") s.maxLength = r.max;
+      if (typeof r.length === "number") s.minLength = s.maxLength = r.length;
+      if (r.pattern) s.pattern = String(r.pattern instanceof RegExp ? r.pattern.source : r.pattern);
+      if (Array.isArray(r.enum)) s.enum = r.enum;
+      if (r.numeric === true) s.pattern = "^[0-9]+$";
+      break;
+    }
+    case "number": {
+      s.type = r.integer ? "integer" : "number";
+      if (typeof r.min === "number") s.minimum = r.min;
+      if (typeof r.max === "number") s.maximum = r.max;
+      if (r.positive) s.exclusiveMinimum = 0;
+      break;
+    }
+    case "boolean":
+      s.type = "boolean";
+      break;
+    case "enum":
+      s.enum = r.values;
+      break;
+    case "equal":
+      s.enum = [r.value];
+      break;
+    case "array": {
+      s.type = "array";
+      if (r.items) s.items = toJsonSchema(r.items);
+      if (typeof r.min === "number") s.minItems = r.min;
+      if (typeof r.max === "number") s.maxItems = r.max;
+      break;
+    }
+    case "object": {
+      Object.assign(s, objectSchema((r.props ?? r.properties) as Json | undefined));
+      if (r.strict === true) s.additionalProperties = false;
+      break;
+    }
+    case "multi":
+      s.oneOf = (r.rules as unknown[]).map(toJsonSchema);
+      break;
+    case "any":
+    default:
+      break;
+  }
+  if (r.default !== undefined && typeof r.default !== "function") s.default = r.default;
+  if (r.nullable) s.nullable = true;
+  if (typeof r.description === "string") s.description = r.description;
+  return s;
+}
+
+function objectSchema(props: Json | undefined): Json {
+  const s: Json = { type: "object" };
+  if (!props) return s;
+  const properties: Json = {};
+  const required: string[] = [];
+  for (const [k, v] of Object.entries(props)) {
+    if (k.startsWith("$$")) continue;
+    properties[k] = toJsonSchema(v);
+    if (!isOptional(v)) required.push(k);
+  }
+  s.properties = properties;
+  if (required.length) s.required = required;
+  return s;
+}
+
+const ERROR_REF = { $ref: "#/components/schemas/Error" };
+
+export function buildOpenApi(opts: { title: string; version: string; aliases: AliasInfo[]; actions: Map<string, ActionInfo> }): Json {
+  const paths: Record<string, Json> = {};
+  for (const alias of opts.aliases) {
+    const action = opts.actions.get(alias.action);
+    if (!action) continue;
+    const method = alias.method === "*" ? "post" : alias.method.toLowerCase();
+    const pathParams: string[] = [];
+    const oaPath = alias.path.replace(/:([A-Za-z0-9_]+)/g, (_m, name) => {
+      pathParams.push(name);
+      return `{${name}}`;
+    });
+    const params = (action.params ?? {}) as Json;
+    const parameters: Json[] = pathParams.map((name) => ({
+      name,
+      in: "path",
+      required: true,
+      schema: params[name] ? toJsonSchema(params[name]) : { type: "string" },
+    }));
+    const bodyProps: Json = {};
+    for (const [k, v] of Object.entries(params)) {
+      if (k.startsWith("$$") || pathParams.includes(k)) continue;
+      if (method === "get" || method === "delete") {
+        parameters.push({ name: k, in: "query", required: !isOptional(v), schema: toJsonSchema(v) });
+      } else {
+        bodyProps[k] = v;
+      }
+    }
+    const op: Json = {
+      operationId: alias.action,
+      summary: action.summary ?? alias.action,
+      tags: action.tags ?? [alias.action.split(".")[0]],
+      parameters,
+      responses: {
+        "200": { description: "success envelope", content: { "application/json": { schema: { $ref: "#/components/schemas/Success" } } } },
+        "4XX": { description: "error envelope", content: { "application/json": { schema: ERROR_REF } } },
+      },
+    };
+    if (action.description) op.description = action.description;
+    if (Object.keys(bodyProps).length) {
+      op.requestBody = { required: true, content: { "application/json": { schema: objectSchema(bodyProps) } } };
+    }
+    const auth = action.auth === undefined ? "required" : action.auth;
+    if (auth === "required") op.security = [{ bearerAuth: [] }];
+    else if (auth === "optional") op.security = [{}, { bearerAuth: [] }];
+    else op.security = [];
+    if (action.roles?.length) op["x-roles"] = action.roles;
+    paths[oaPath] = { ...(paths[oaPath] ?? {}), [method]: op };
+  }
+  return {
+    openapi: "3.0.3",
+    info: { title: opts.title, version: opts.version },
+    servers: [{ url: "/" }],
+    paths,
+    components: {
+      securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },
+      schemas: {
+        Success: {
+          type: "object",
+          required: ["code", "message", "data", "traceId"],
+          properties: { code: { type: "integer", enum: [0] }, message: { type: "string" }, data: {}, traceId: { type: "string" } },
+        },
+        Error: {
+          type: "object",
+          required: ["code", "type", "message", "traceId"],
+          properties: {
+            code: { type: "integer" },
+            type: { type: "string" },
+            message: { type: "string" },
+            data: {},
+            traceId: { type: "string" },
+          },
+        },
+      },
+    },
+  };
+}

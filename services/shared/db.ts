@@ -1,0 +1,184 @@
+/**
+ * One Sequelize instance per database URL per process, shared by every service on the node and
+ * reference counted, so one service stopping (or hot-reloading) never closes a connection the
+ * others still use.
+ *
+ * SQLite (embedded shape) is one process by definition; its writers are serialised through an
+ * in-process mutex so concurrent transactions never hit SQLITE_BUSY. MySQL/MariaDB use real
+ * row locks and conditional updates.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { Sequelize, Transaction, Options } from "sequelize";
+
+export type Dialect = "mysql" | "sqlite";
+
+interface Entry {
+  sequelize: Sequelize;
+  refs: number;
+}
+
+const instances = new Map<string, Entry>();
+
+export function dialectOf(url: string): Dialect {
+  return url.startsWith("sqlite:") ? "sqlite" : "mysql";
+}
+
+export function sqlitePath(url: string): string {
+  return url.replace(/^sqlite:(\/\/)?/, "");
+}
+
+/** Parse `mysql://user:pass@host:port/db` into its parts. */
+export function parseMysqlUrl(url: string) {
+  const u = new URL(url.replace(/^mariadb:/, "mysql:"));
+  return {
+    host: u.hostname || "127.0.0.1",
+    port: Number(u.port || 3306),
+    user: decodeURIComponent(u.username || "root"),
+    password: decodeURIComponent(u.password || ""),
+    database: u.pathname.replace(/^\//, "") || "mall",
+  };
+}
+
+function build(url: string, logging: boolean): Sequelize {
+  const common: Options = {
+    logging: logging ? (sql: string) => console.log(sql) : false,
+    define: { underscored: true, timestamps: true, freezeTableName: true },
+  };
+  if (dialectOf(url) === "sqlite") {
+    const file = sqlitePath(url);
+    if (file !== ":memory:") fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    const s = new Sequelize({
+      ...common,
+      dialect: "sqlite",
+      storage: file,
+      transactionType: Transaction.TYPES.IMMEDIATE,
+      hooks: {
+        afterConnect(conn: unknown) {
+          const db = conn as { configure(opt: string, v: number): void; run(sql: string): void };
+          db.configure("busyTimeout", 10_000);
+          db.run("PRAGMA journal_mode = WAL");
+          db.run("PRAGMA foreign_keys = ON");
+        },
+      },
+    });
+    return s;
+  }
+  const p = parseMysqlUrl(url);
+  return new Sequelize(p.database, p.user, p.password, {
+    ...common,
+    dialect: "mysql",
+    host: p.host,
+    port: p.port,
+    timezone: "+00:00",
+    pool: { max: Number(process.env.DB_POOL_MAX || 20), min: 0, idle: 10_000, acquire: 30_000 },
+    dialectOptions: { supportBigNumbers: true, bigNumberStrings: false, dateStrings: false, charset: "utf8mb4" },
+  });
+}
+
+/** Get (and reference) the shared instance for `url`. Pair every call with `releaseSequelize`. */
+export function acquireSequelize(url: string): Sequelize {
+  let e = instances.get(url);
+  if (!e) {
+    e = { sequelize: build(url, process.env.SQL_LOG === "true"), refs: 0 };
+    instances.set(url, e);
+  }
+  e.refs++;
+  return e.sequelize;
+}
+
+export async function releaseSequelize(url: string): Promise<void> {
+  const e = instances.get(url);
+  if (!e) return;
+  e.refs--;
+  if (e.refs <= 0) {
+    instances.delete(url);
+    await e.sequelize.close();
+  }
+}
+
+/** Create the MySQL database named in the URL if it does not exist; SQLite creates on open. */
+export async function ensureDatabase(url: string): Promise<void> {
+  if (dialectOf(url) === "sqlite") {
+    const file = sqlitePath(url);
+    if (file !== ":memory:") fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    return;
+  }
+  const p = parseMysqlUrl(url);
+  if (!/^[A-Za-z0-9_]+$/.test(p.database)) throw new Error(`unsupported database name "${p.database}"`);
+  const mysql = await import("mysql2/promise");
+  const conn = await mysql.createConnection({ host: p.host, port: p.port, user: p.user, password: p.password });
+  try {
+    await conn.query(`CREATE DATABASE IF NOT EXISTS \`${p.database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  } finally {
+    await conn.end();
+  }
+}
+
+export async function dropDatabase(url: string): Promise<void> {
+  if (dialectOf(url) === "sqlite") {
+    const file = sqlitePath(url);
+    for (const f of [file, file + "-wal", file + "-shm"]) fs.rmSync(f, { force: true });
+    return;
+  }
+  const p = parseMysqlUrl(url);
+  if (!/^[A-Za-z0-9_]+$/.test(p.database)) throw new Error(`unsupported database name "${p.database}"`);
+  const mysql = await import("mysql2/promise");
+  const conn = await mysql.createConnection({ host: p.host, port: p.port, user: p.user, password: p.password });
+  try {
+    await conn.query(`DROP DATABASE IF EXISTS \`${p.database}\``);
+  } finally {
+    await conn.end();
+  }
+}
+
+/** A promise-chain mutex: SQLite allows one writer, so embedded transactions queue here. */
+const sqliteLocks = new WeakMap<Sequelize, Promise<unknown>>();
+
+/**
+ * Run `fn` in a transaction. On SQLite the transaction is serialised per database; on MySQL it
+ * is a normal InnoDB transaction (callers use conditional updates / row locks for races).
+ */
+export async function withTransaction<T>(sequelize: Sequelize, fn: (t: Transaction) => Promise<T>): Promise<T> {
+  if (sequelize.getDialect() !== "sqlite") {
+    return sequelize.transaction((t) => fn(t));
+  }
+  const prev = sqliteLocks.get(sequelize) ?? Promise.resolve();
+  let release!: () => void;
+  const mine = new Promise<void>((r) => (release = r));
+  const chained = prev.then(() => mine);
+  sqliteLocks.set(sequelize, chained);
+  await prev;
+  try {
+    return await sequelize.transaction((t) => fn(t));
+  } finally {
+    release();
+    if (sqliteLocks.get(sequelize) === chained) sqliteLocks.delete(sequelize);
+  }
+}
+
+/** Is this a unique-constraint violation (both dialects)? */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { name?: string; parent?: { code?: string; errno?: number } };
+  return (
+    e?.name === "SequelizeUniqueConstraintError" ||
+    e?.parent?.code === "ER_DUP_ENTRY" ||
+    e?.parent?.code === "SQLITE_CONSTRAINT"
+  );
+}
+
+/** Number of rows changed by a raw UPDATE/DELETE, across dialects. */
+export function affectedRows(result: unknown): number {
+  // sequelize.query(UPDATE) → [results, metadata]; mysql: metadata.affectedRows, sqlite: metadata.changes
+  if (Array.isArray(result)) {
+    const [res, meta] = result as [unknown, unknown];
+    const m = (meta ?? res) as { affectedRows?: number; changes?: number } | number;
+    if (typeof m === "number") return m;
+    if (m && typeof m.affectedRows === "number") return m.affectedRows;
+    if (m && typeof m.changes === "number") return m.changes;
+    const r = res as { affectedRows?: number; changes?: number };
+    if (r && typeof r.affectedRows === "number") return r.affectedRows;
+    if (r && typeof r.changes === "number") return r.changes;
+  }
+  return 0;
+}

@@ -1,0 +1,155 @@
+/**
+ * A tiny key/value store with expiry, used for hot-path guards: token revocation, rate-limit
+ * counters, login throttling, idempotency markers. Redis in the cluster shape (shared by every
+ * node), process memory in the embedded shape (one node, so memory is the whole truth).
+ */
+import Redis from "ioredis";
+
+export interface KvStore {
+  readonly kind: "memory" | "redis";
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, ttlMs: number): Promise<void>;
+  /** Set only if absent; true when this call set it. */
+  setNx(key: string, value: string, ttlMs: number): Promise<boolean>;
+  /** Increment a counter; the first increment starts its window of `ttlMs`. Returns [count, msLeft]. */
+  incr(key: string, ttlMs: number): Promise<[number, number]>;
+  del(key: string): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class MemoryKv implements KvStore {
+  readonly kind = "memory" as const;
+  private map = new Map<string, { v: string; exp: number }>();
+  private sweeper: NodeJS.Timeout;
+
+  constructor() {
+    this.sweeper = setInterval(() => this.sweep(), 30_000);
+    this.sweeper.unref();
+  }
+
+  private sweep() {
+    const now = Date.now();
+    for (const [k, e] of this.map) if (e.exp <= now) this.map.delete(k);
+  }
+
+  private live(key: string) {
+    const e = this.map.get(key);
+    if (!e) return undefined;
+    if (e.exp <= Date.now()) {
+      this.map.delete(key);
+      return undefined;
+    }
+    return e;
+  }
+
+  async get(key: string) {
+    return this.live(key)?.v ?? null;
+  }
+  async set(key: string, value: string, ttlMs: number) {
+    this.map.set(key, { v: value, exp: Date.now() + ttlMs });
+  }
+  async setNx(key: string, value: string, ttlMs: number) {
+    if (this.live(key)) return false;
+    this.map.set(key, { v: value, exp: Date.now() + ttlMs });
+    return true;
+  }
+  async incr(key: string, ttlMs: number): Promise<[number, number]> {
+    const e = this.live(key);
+    if (!e) {
+      this.map.set(key, { v: "1", exp: Date.now() + ttlMs });
+      return [1, ttlMs];
+    }
+    e.v = String(Number(e.v) + 1);
+    return [Number(e.v), e.exp - Date.now()];
+  }
+  async del(key: string) {
+    this.map.delete(key);
+  }
+  /** Synchronous read for the gateway's hot path (memory only). */
+  getSync(key: string): string | null {
+    return this.live(key)?.v ?? null;
+  }
+  async ping() {}
+  async close() {
+    clearInterval(this.sweeper);
+    this.map.clear();
+  }
+}
+
+const INCR_SCRIPT = `
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
+return {n, ttl}
+`;
+
+export class RedisKv implements KvStore {
+  readonly kind = "redis" as const;
+  readonly client: Redis;
+  constructor(
+    url: string,
+    private prefix: string,
+  ) {
+    this.client = new Redis(url, { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: false });
+    this.client.on("error", () => {
+      /* surfaced through ping()/readiness; ioredis reconnects by itself */
+    });
+    this.client.defineCommand("mallIncr", { numberOfKeys: 1, lua: INCR_SCRIPT });
+  }
+  private k(key: string) {
+    return this.prefix + key;
+  }
+  async get(key: string) {
+    return this.client.get(this.k(key));
+  }
+  async set(key: string, value: string, ttlMs: number) {
+    await this.client.set(this.k(key), value, "PX", Math.max(1, Math.ceil(ttlMs)));
+  }
+  async setNx(key: string, value: string, ttlMs: number) {
+    const r = await this.client.set(this.k(key), value, "PX", Math.max(1, Math.ceil(ttlMs)), "NX");
+    return r === "OK";
+  }
+  async incr(key: string, ttlMs: number): Promise<[number, number]> {
+    const [n, ttl] = (await (this.client as unknown as { mallIncr(k: string, t: number): Promise<[number, number]> }).mallIncr(
+      this.k(key),
+      Math.max(1, Math.ceil(ttlMs)),
+    )) as [number, number];
+    return [Number(n), Number(ttl)];
+  }
+  async del(key: string) {
+    await this.client.del(this.k(key));
+  }
+  async ping() {
+    await this.client.ping();
+  }
+  async close() {
+    this.client.disconnect();
+  }
+}
+
+const stores = new Map<string, { store: KvStore; refs: number }>();
+
+/** Shared store per (redisUrl, namespace) in this process; reference counted like the DB. */
+export function acquireKv(redisUrl: string | null, namespace: string): KvStore {
+  const id = `${redisUrl ?? "memory"}|${namespace}`;
+  let e = stores.get(id);
+  if (!e) {
+    e = { store: redisUrl ? new RedisKv(redisUrl, `${namespace}:`) : new MemoryKv(), refs: 0 };
+    stores.set(id, e);
+  }
+  e.refs++;
+  return e.store;
+}
+
+export async function releaseKv(redisUrl: string | null, namespace: string): Promise<void> {
+  const id = `${redisUrl ?? "memory"}|${namespace}`;
+  const e = stores.get(id);
+  if (!e) return;
+  e.refs--;
+  if (e.refs <= 0) {
+    stores.delete(id);
+    await e.store.close();
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * Test harness: starts a whole shop in one of the two shapes, against the real services on
+ * localhost (MariaDB, Redis, NATS JetStream), each suite with its own database and namespace.
+ * Nothing is mocked; if a service is down the suite fails at start, loudly.
+ */
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { AddressInfo } from "node:net";
+import { ServiceBroker } from "moleculer";
+import { MallConfig, parseConfig } from "../../services/shared/config";
+import { createNode } from "../../services/shared/broker";
+import { dropDatabase } from "../../services/shared/db";
+import { migrate } from "../../services/shared/migrator";
+
+export const MYSQL = process.env.TEST_MYSQL_URL ?? "mysql://root@127.0.0.1:3306";
+export const REDIS = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+export const NATS = process.env.TEST_NATS_URL ?? "nats://127.0.0.1:4222";
+
+export const ADMIN = { username: "admin", password: "admin-pass-1234" };
+
+export interface ShopOptions {
+  shape: "embedded" | "cluster";
+  /** services per node; default: one node with everything */
+  nodes?: string[][];
+  env?: Record<string, string>;
+}
+
+export interface Shop {
+  id: string;
+  shape: "embedded" | "cluster";
+  url: string;
+  brokers: ServiceBroker[];
+  env: Record<string, string>;
+  databaseUrl: string;
+  config(nodeIndex?: number): MallConfig;
+  /** the broker running `service` */
+  brokerFor(service: string): ServiceBroker;
+  stop(): Promise<void>;
+}
+
+export function testEnv(shape: "embedded" | "cluster", id: string, extra: Record<string, string> = {}): Record<string, string> {
+  const base: Record<string, string> = {
+    NAMESPACE: `t${id}`,
+    PORT: "0",
+    HOST: "127.0.0.1",
+    METRICS_PORT: "0",
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "fatal",
+    ADMIN_USERNAME: ADMIN.username,
+    ADMIN_PASSWORD: ADMIN.password,
+    SEED_DEMO: "false",
+    MIGRATE_ON_START: "false",
+    RATE_LIMIT_ENABLED: "false",
+    LOGIN_RATE_LIMIT_MAX: "1000",
+    JWT_SECRET: `test-secret-${id}-0123456789`,
+    SANDBOX_SECRET: `sandbox-secret-${id}`,
+  };
+  if (shape === "embedded") {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `mall-${id}-`));
+    Object.assign(base, { DATA_DIR: dir, DATABASE_URL: `sqlite:${path.join(dir, "mall.sqlite")}` });
+  } else {
+    Object.assign(base, {
+      TRANSPORTER: NATS,
+      DATABASE_URL: `${MYSQL}/mall_t${id}`,
+      REDIS_URL: REDIS,
+      CHANNELS_URL: NATS,
+      DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), `mall-${id}-`)),
+    });
+  }
+  return { ...base, ...extra };
+}
+
+function gatewayPort(broker: ServiceBroker): number | null {
+  const api = broker.getLocalService("api") as unknown as { server?: { address(): AddressInfo | null } } | undefined;
+  const addr = api?.server?.address();
+  return addr ? addr.port : null;
+}
+
+/** Poll `fn` until it returns a truthy value (never a fixed sleep). */
+export async function waitFor<T>(fn: () => Promise<T> | T, opts: { timeout?: number; interval?: number; what?: string } = {}): Promise<T> {
+  const deadline = Date.now() + (opts.timeout ?? 20_000);
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${opts.what ?? "condition"}${last ? `: ${(last as Error).message}` : ""}`);
+    await new Promise((r) => setTimeout(r, opts.interval ?? 50));
+  }
+}
+
+export async function startShop(opts: ShopOptions): Promise<Shop> {
+  const id = crypto.randomBytes(4).toString("hex");
+  const env = testEnv(opts.shape, id, opts.env);
+  const nodes = opts.nodes ?? [[]];
+  const cfgs = nodes.map((services, i) =>
+    parseConfig({ ...process.env, ...env, NODE_ID: `n${i}-${id}`, SERVICES: services.join(",") }),
+  );
+  await migrate(env.DATABASE_URL);
+  const brokers: ServiceBroker[] = [];
+  const shop: Shop = {
+    id,
+    shape: opts.shape,
+    url: "",
+    brokers,
+    env,
+    databaseUrl: env.DATABASE_URL,
+    config: (i = 0) => cfgs[i],
+    brokerFor(service: string) {
+      const b = brokers.find((br) => br.getLocalService(service));
+      if (!b) throw new Error(`no node runs ${service}`);
+      return b;
+    },
+    async stop() {
+      for (const b of [...brokers].reverse()) await b.stop().catch(() => undefined);
+      if (opts.shape === "cluster") await dropDatabase(env.DATABASE_URL).catch(() => undefined);
+      if (env.DATA_DIR) fs.rmSync(env.DATA_DIR, { recursive: true, force: true });
+    },
+  };
+  try {
+    for (const cfg of cfgs) {
+      const { broker } = createNode(cfg);
+      brokers.push(broker);
+    }
+    await Promise.all(brokers.map((b) => b.start()));
+    const gw = brokers.find((b) => b.getLocalService("api"));
+    if (gw) {
+      const port = gatewayPort(gw);
+      shop.url = `http://127.0.0.1:${port}`;
+    }
+    // every node sees every other node's services (cluster discovery settled)
+    const all = nodes.flat().filter(Boolean);
+    for (const b of brokers) {
+      await b.waitForServices(all.length ? all : [], 20_000);
+    }
+    if (gw) {
+      // routes come from the registry a moment after discovery: wait for the auth route
+      await waitFor(
+        async () => {
+          const r = await fetch(`${shop.url}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+          return r.status !== 404;
+        },
+        { what: "gateway routes" },
+      );
+    }
+  } catch (err) {
+    await shop.stop();
+    throw err;
+  }
+  return shop;
+}
+
+export interface HttpResult<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+/** A small HTTP client for the gateway. */
+export function client(shop: { url: string }) {
+  async function request<T = any>(
+    method: string,
+    p: string,
+    opts: { body?: unknown; token?: string; headers?: Record<string, string>; raw?: string | Buffer } = {},
+  ): Promise<HttpResult<T>> {
+    const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+    let body: string | Buffer | undefined;
+    if (opts.raw !== undefined) body = opts.raw;
+    else if (opts.body !== undefined) {
+      body = JSON.stringify(opts.body);
+      headers["content-type"] = headers["content-type"] ?? "application/json";
+    }
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    const r = await fetch(`${shop.url}${p.startsWith("/") ? p : `/api/v1/${p}`}`, { method, headers, body });
+    const text = await r.text();
+    let parsed: any = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      /* not JSON */
+    }
+    return { status: r.status, headers: r.headers, body: parsed, text };
+  }
+  return {
+    request,
+    get: <T = any>(p: string, o?: Parameters<typeof request>[2]) => request<T>("GET", p, o),
+    post: <T = any>(p: string, body?: unknown, o: Parameters<typeof request>[2] = {}) => request<T>("POST", p, { ...o, body }),
+    patch: <T = any>(p: string, body?: unknown, o: Parameters<typeof request>[2] = {}) => request<T>("PATCH", p, { ...o, body }),
+    put: <T = any>(p: string, body?: unknown, o: Parameters<typeof request>[2] = {}) => request<T>("PUT", p, { ...o, body }),
+    del: <T = any>(p: string, o?: Parameters<typeof request>[2]) => request<T>("DELETE", p, o),
+  };
+}
+
+/** Register + log in a fresh customer; returns its tokens and id. */
+export async function newCustomer(shop: { url: string }, prefix = "u") {
+  const http = client(shop);
+  const username = `${prefix}${crypto.randomBytes(4).toString("hex")}`;
+  const password = "secret-pass-123";
+  const reg = await http.post("auth/register", { username, password, email: `${username}@example.com` });
+  if (reg.status !== 201) throw new Error(`register failed: ${reg.status} ${reg.text}`);
+  const login = await http.post("auth/login", { username, password });
+  if (login.status !== 200) throw new Error(`login failed: ${login.status} ${login.text}`);
+  return { username, password, id: reg.body.data.id as number, token: login.body.data.accessToken as string, refreshToken: login.body.data.refreshToken as string };
+}
+
+export async function loginAdmin(shop: { url: string }) {
+  const r = await client(shop).post("auth/login", { username: ADMIN.username, password: ADMIN.password });
+  if (r.status !== 200) throw new Error(`admin login failed: ${r.status} ${r.text}`);
+  return r.body.data.accessToken as string;
+}

@@ -1,0 +1,20 @@
+import "moleculer";
+
+declare module "moleculer" {
+  interface ServiceSchema {
+    adapter?: unknown;
+    model?: unknown;
+    channels?: Record<string, unknown>;
+    merged?: (schema: ServiceSchema) => void;
+    hooks?: Record<string, unknown>;
+  }
+  interface ActionSchema {
+    /** "required" (default for gateway routes), "optional" or false (public) */
+    auth?: "required" | "optional" | false;
+    /** roles allowed to call this action through the gateway; any authenticated user if absent */
+    roles?: string[];
+    /** OpenAPI summary shown in /api/docs */
+    summary?: string;
+    tags?: string[];
+  }
+}
