@@ -8,7 +8,7 @@ export async function up({ context: qi }: { context: QueryInterface }) {
     event_id: { type: DataTypes.STRING(64), allowNull: false, unique: true },
     producer: { type: DataTypes.STRING(64), allowNull: false },
     channel: { type: DataTypes.STRING(128), allowNull: false },
-    payload: { type: DataTypes.TEXT("long"), allowNull: false },
+    payload: { type: qi.sequelize.getDialect() === "sqlite" ? DataTypes.TEXT : DataTypes.TEXT("long"), allowNull: false },
     attempts: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
     created_at: { type: DataTypes.DATE, allowNull: false },
     published_at: { type: DataTypes.DATE, allowNull: true },

@@ -71,12 +71,18 @@ export interface MappedError {
 /** Validation details without echoing back values a client sent (they may be secrets). */
 function validationFields(data: unknown): unknown {
   if (!Array.isArray(data)) return data ?? {};
-  return data.map((d: { field?: string; message?: string; type?: string; expected?: unknown }) => ({
-    field: d.field,
-    type: d.type,
-    message: d.message,
-    ...(d.expected !== undefined ? { expected: d.expected } : {}),
-  }));
+  type Item = { field?: string; message?: string; type?: string; expected?: unknown; actual?: unknown };
+  type Out = { field?: string; type?: string; message?: string; expected?: unknown };
+  return data.flatMap((d: Item): Out[] => {
+    // unknown fields: one entry per forbidden key, named
+    if (d.type === "objectStrict" && typeof d.actual === "string") {
+      return d.actual.split(",").map((k) => {
+        const name = d.field ? `${d.field}.${k.trim()}` : k.trim();
+        return { field: name, type: "unknownField", message: `unknown field '${name}'` };
+      });
+    }
+    return [{ field: d.field, type: d.type, message: d.message, ...(d.expected !== undefined ? { expected: d.expected } : {}) }];
+  });
 }
 
 export function mapError(err: unknown, traceId: string): MappedError {

@@ -1,0 +1,136 @@
+/**
+ * Sequelize models of the users service (tables created by migrations/0100-users.ts).
+ * Models are defined per Sequelize instance (not as global classes), so one process can hold
+ * nodes bound to different databases.
+ */
+import { DataTypes, ModelStatic, Sequelize } from "sequelize";
+import { Row, bigintNumber, idType } from "./helpers";
+
+export interface UserAttrs {
+  id: number;
+  username: string;
+  usernameNorm: string;
+  email: string;
+  mobile: string | null;
+  passwordHash: string;
+  nickname: string | null;
+  avatarUrl: string | null;
+  status: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+export interface AddressAttrs {
+  id: number;
+  userId: number;
+  name: string;
+  mobile: string;
+  province: string;
+  city: string;
+  district: string;
+  detail: string;
+  isDefault: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+export interface RefreshTokenAttrs {
+  id: string;
+  familyId: string;
+  userId: number;
+  tokenHash: string;
+  status: "ACTIVE" | "ROTATED" | "REVOKED";
+  expiresAt: Date;
+  revokedAt: Date | null;
+}
+export interface WalletAttrs {
+  userId: number;
+  balance: number;
+  currency: string;
+}
+export interface WalletEntryAttrs {
+  id: number;
+  userId: number;
+  amount: number;
+  balanceAfter: number;
+  type: "CREDIT" | "DEBIT";
+  reason: string;
+  reference: string | null;
+  createdAt: Date;
+}
+
+export function defineUserModels(sequelize: Sequelize) {
+  const opts = { underscored: true, freezeTableName: true };
+  const id = idType(sequelize);
+  const User = sequelize.define<Row<UserAttrs>>(
+    "User",
+    {
+      id: { type: id, primaryKey: true, autoIncrement: true },
+      username: DataTypes.STRING,
+      usernameNorm: DataTypes.STRING,
+      email: DataTypes.STRING,
+      mobile: DataTypes.STRING,
+      passwordHash: DataTypes.STRING,
+      nickname: DataTypes.STRING,
+      avatarUrl: DataTypes.STRING,
+      status: DataTypes.STRING,
+      createdAt: DataTypes.DATE,
+      updatedAt: DataTypes.DATE,
+    },
+    { ...opts, tableName: "users" },
+  ) as ModelStatic<Row<UserAttrs>>;
+  const UserRole = sequelize.define<Row<{ userId: number; role: string }>>(
+    "UserRole",
+    { userId: { type: id, primaryKey: true }, role: { type: DataTypes.STRING, primaryKey: true } },
+    { ...opts, tableName: "user_roles", timestamps: false },
+  );
+  const Address = sequelize.define<Row<AddressAttrs>>(
+    "Address",
+    {
+      id: { type: id, primaryKey: true, autoIncrement: true },
+      userId: id,
+      name: DataTypes.STRING,
+      mobile: DataTypes.STRING,
+      province: DataTypes.STRING,
+      city: DataTypes.STRING,
+      district: DataTypes.STRING,
+      detail: DataTypes.STRING,
+      isDefault: DataTypes.BOOLEAN,
+      createdAt: DataTypes.DATE,
+      updatedAt: DataTypes.DATE,
+    },
+    { ...opts, tableName: "addresses" },
+  );
+  const RefreshToken = sequelize.define<Row<RefreshTokenAttrs>>(
+    "RefreshToken",
+    {
+      id: { type: DataTypes.STRING, primaryKey: true },
+      familyId: DataTypes.STRING,
+      userId: id,
+      tokenHash: DataTypes.STRING,
+      status: DataTypes.STRING,
+      expiresAt: DataTypes.DATE,
+      revokedAt: DataTypes.DATE,
+    },
+    { ...opts, tableName: "refresh_tokens" },
+  );
+  const Wallet = sequelize.define<Row<WalletAttrs>>(
+    "Wallet",
+    { userId: { type: id, primaryKey: true }, balance: bigintNumber("balance"), currency: DataTypes.STRING },
+    { ...opts, tableName: "wallets" },
+  );
+  const WalletEntry = sequelize.define<Row<WalletEntryAttrs>>(
+    "WalletEntry",
+    {
+      id: { type: id, primaryKey: true, autoIncrement: true },
+      userId: id,
+      amount: bigintNumber("amount"),
+      balanceAfter: bigintNumber("balanceAfter"),
+      type: DataTypes.STRING,
+      reason: DataTypes.STRING,
+      reference: DataTypes.STRING,
+      createdAt: DataTypes.DATE,
+    },
+    { ...opts, tableName: "wallet_ledger", updatedAt: false },
+  );
+  return { User, UserRole, Address, RefreshToken, Wallet, WalletEntry };
+}
+export type UserModels = ReturnType<typeof defineUserModels>;
