@@ -142,7 +142,7 @@ const ApiService = {
           throw new Errors.MoleculerError(
             `not ready: ${failing.map(([k]) => k).join(", ")} unavailable`,
             503,
-            "SERVICE_UNAVAILABLE",
+            "NOT_READY",
             { checks },
           );
         }

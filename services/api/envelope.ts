@@ -98,6 +98,10 @@ export function mapError(err: unknown, traceId: string): MappedError {
     type = "VALIDATION_ERROR";
   }
 
+  // readiness failures are built by the gateway itself and name only the failing parts
+  if (type === "NOT_READY") {
+    return { status: 503, body: { code: codeFor(type, 503), type, message: e.message ?? "not ready", data: e.data ?? {}, traceId }, internal: false };
+  }
   if (status >= 500) {
     const known = type === "SERVICE_UNAVAILABLE" || type === "REQUEST_TIMEOUT";
     const t = known ? type! : "INTERNAL_ERROR";

@@ -28,6 +28,7 @@ export const ERRORS = {
   INTERNAL_ERROR: { status: 500, code: 1500, message: "internal error" },
   SERVICE_UNAVAILABLE: { status: 503, code: 1503, message: "service unavailable" },
   REQUEST_TIMEOUT: { status: 504, code: 1504, message: "upstream timeout" },
+  NOT_READY: { status: 503, code: 1505, message: "not ready" },
 
   // users / auth 10000–10999
   USERNAME_TAKEN: { status: 409, code: 10001, message: "username is already taken" },
@@ -56,6 +57,7 @@ export const ERRORS = {
   BRAND_IN_USE: { status: 409, code: 20009, message: "brand still has products" },
   REVIEW_NOT_ALLOWED: { status: 403, code: 20010, message: "only buyers of a completed order may review it" },
   REVIEW_EXISTS: { status: 409, code: 20011, message: "this order line was already reviewed" },
+  BRAND_NAME_TAKEN: { status: 409, code: 20012, message: "brand name is already used" },
 
   // orders 30000–30999
   ORDER_NOT_FOUND: { status: 404, code: 30001, message: "order not found" },
@@ -96,6 +98,7 @@ export const ERRORS = {
   STOCK_BELOW_RESERVED: { status: 409, code: 80003, message: "on-hand stock cannot go below reserved" },
   RESERVATION_NOT_FOUND: { status: 404, code: 80004, message: "reservation not found" },
   RESERVATION_STATE_CONFLICT: { status: 409, code: 80005, message: "reservation is no longer open" },
+  RESERVATION_REFERENCE_CONFLICT: { status: 409, code: 80006, message: "reference was already used for different lines" },
 
   // marketing 90000–90999
   COUPON_NOT_FOUND: { status: 404, code: 90001, message: "coupon not found" },

@@ -31,6 +31,8 @@ export interface Shop {
   id: string;
   shape: "embedded" | "cluster";
   url: string;
+  /** every gateway's base URL (several nodes may run `api`) */
+  urls: string[];
   brokers: ServiceBroker[];
   env: Record<string, string>;
   databaseUrl: string;
@@ -106,6 +108,7 @@ export async function startShop(opts: ShopOptions): Promise<Shop> {
     id,
     shape: opts.shape,
     url: "",
+    urls: [],
     brokers,
     env,
     databaseUrl: env.DATABASE_URL,
@@ -127,25 +130,25 @@ export async function startShop(opts: ShopOptions): Promise<Shop> {
       brokers.push(broker);
     }
     await Promise.all(brokers.map((b) => b.start()));
-    const gw = brokers.find((b) => b.getLocalService("api"));
-    if (gw) {
-      const port = gatewayPort(gw);
-      shop.url = `http://127.0.0.1:${port}`;
-    }
+    shop.urls = brokers.filter((b) => b.getLocalService("api")).map((b) => `http://127.0.0.1:${gatewayPort(b)}`);
+    shop.url = shop.urls[0] ?? "";
+    const gw = shop.url;
     // every node sees every other node's services (cluster discovery settled)
     const all = nodes.flat().filter(Boolean);
     for (const b of brokers) {
       await b.waitForServices(all.length ? all : [], 20_000);
     }
-    if (gw) {
-      // routes come from the registry a moment after discovery: wait for the auth route
-      await waitFor(
-        async () => {
-          const r = await fetch(`${shop.url}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
-          return r.status !== 404;
-        },
-        { what: "gateway routes" },
-      );
+    if (gw && (all.length === 0 || all.includes("users"))) {
+      // routes come from the registry a moment after discovery: wait for the auth route on every gateway
+      for (const url of shop.urls) {
+        await waitFor(
+          async () => {
+            const r = await fetch(`${url}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+            return r.status !== 404 && r.status !== 503;
+          },
+          { what: "gateway routes" },
+        );
+      }
     }
   } catch (err) {
     await shop.stop();

@@ -332,7 +332,7 @@ describe.each(shapes)("users (%s)", (_name, opts) => {
       const results = await Promise.all(Array.from({ length: 10 }, () => users.call("users.walletDebit", { userId: c.id, amount: 300, reference: `pay-${c.id}`, reason: "pay" })));
       expect(results.filter((r: any) => r.applied)).toHaveLength(1);
       expect(new Set(results.map((r: any) => r.entry.id)).size).toBe(1);
-      const conflict = await users.call("users.walletDebit", { userId: c.id, amount: 999, reference: `pay-${c.id}`, reason: "pay" }).catch((e) => e);
+      const conflict = await users.call("users.walletDebit", { userId: c.id, amount: 999, reference: `pay-${c.id}`, reason: "pay" }).catch((e: any) => e) as any;
       expect(conflict.type).toBe("WALLET_REFERENCE_CONFLICT");
       const w = (await http.get("users/me/wallet", { token: c.token })).body.data;
       expect(w.balance).toBe(700);
