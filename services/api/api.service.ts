@@ -21,7 +21,9 @@ import { ActionInfo, AliasInfo, buildOpenApi } from "./openapi";
 
 type Req = IncomingMessage & {
   $requestId?: string;
-  $action?: { name: string; auth?: ActionInfo["auth"]; roles?: string[] };
+  $action?: { name: string; auth?: ActionInfo["auth"]; roles?: string[]; rawBody?: boolean };
+  /** the JSON body's bytes as received (body-parser `verify`), for actions declaring `rawBody` */
+  $rawBody?: Buffer;
   $ctx?: Context<unknown, Meta>;
   $route?: unknown;
   socket: IncomingMessage["socket"];
@@ -37,6 +39,9 @@ export interface Meta {
   $responseType?: string;
   $responseHeaders?: Record<string, string>;
   $raw?: boolean;
+  /** actions declaring `rawBody: true` only: the body as received and the request's X-* headers */
+  rawBody?: string;
+  headers?: Record<string, string>;
 }
 
 type ApiThis = Service & {
@@ -202,6 +207,13 @@ const ApiService = {
     async authenticate(this: ApiThis, ctx: Context<unknown, Meta>, _route: unknown, req: Req) {
       ctx.meta.clientIp = clientIp(req, this.cfg.trustProxy);
       ctx.meta.requestId = req.$requestId;
+      if (req.$action?.rawBody) {
+        // signed webhooks are verified over the exact bytes received, not a re-serialised object
+        ctx.meta.rawBody = req.$rawBody ? req.$rawBody.toString("utf8") : "";
+        ctx.meta.headers = Object.fromEntries(
+          Object.entries(req.headers).filter(([k, v]) => k.startsWith("x-") && typeof v === "string") as [string, string][],
+        );
+      }
       const idem = req.headers["idempotency-key"];
       if (typeof idem === "string" && idem.length) {
         if (!/^[A-Za-z0-9._:-]{1,128}$/.test(idem)) throw bizError("BAD_REQUEST", "Idempotency-Key must be 1-128 characters of letters, digits and ._:-");
@@ -242,6 +254,12 @@ const ApiService = {
         }
       };
       const jobs: Promise<void>[] = [];
+      // routes are generated from the registry a moment after services appear: not ready before
+      jobs.push(
+        run("routes", async () => {
+          if (!this.aliases.some((a) => a.route.path === "/api/v1")) throw new Error("no API routes yet");
+        }),
+      );
       if (this.dbUrl) {
         const url = this.dbUrl;
         jobs.push(
@@ -351,7 +369,16 @@ function configure(svc: ApiThis & { settings: Record<string, unknown>; routes: u
     autoAliases: true,
     authentication: true,
     authorization: true,
-    bodyParsers: { json: { strict: true, limit: "1mb" }, urlencoded: false },
+    bodyParsers: {
+      json: { strict: true, limit: "1mb", verify: (req: Req, _res: Res, buf: Buffer) => void (req.$rawBody = buf) },
+      urlencoded: false,
+    },
+    // busboy throws a plain Error (→ 500) on a body that is not multipart: answer 415 instead
+    onBeforeCall(_ctx: Context<unknown, Meta>, _route: unknown, req: Req, _res: Res, alias?: { type?: string }) {
+      if (alias?.type === "multipart" && !/^multipart\/form-data\b/i.test(req.headers["content-type"] ?? "")) {
+        throw bizError("UNSUPPORTED_MEDIA_TYPE", "this endpoint takes multipart/form-data");
+      }
+    },
     ...(cfg.rateLimit.enabled
       ? {
           rateLimit: {

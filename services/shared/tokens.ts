@@ -30,7 +30,7 @@ export type Role = (typeof ROLES)[number];
 
 export function signAccessToken(secret: string, ttlSec: number, user: { id: number; roles: string[] }, sid: string): { token: string; jti: string; exp: number } {
   const jti = crypto.randomUUID();
-  const token = jwt.sign({ roles: user.roles, sid }, secret, {
+  const token = jwt.sign({ roles: user.roles, sid }, keyFor(secret), {
     algorithm: "HS256",
     expiresIn: ttlSec,
     subject: String(user.id),
@@ -40,13 +40,43 @@ export function signAccessToken(secret: string, ttlSec: number, user: { id: numb
   return { token, jti, exp: Math.floor(Date.now() / 1000) + ttlSec };
 }
 
+// jsonwebtoken turns a string secret into a KeyObject on every call (trying a public key first,
+// which throws): on the hot path that was a fifth of the gateway's CPU. Build it once per secret.
+const keys = new Map<string, crypto.KeyObject>();
+function keyFor(secret: string): crypto.KeyObject {
+  let k = keys.get(secret);
+  if (!k) {
+    k = crypto.createSecretKey(Buffer.from(secret, "utf8"));
+    keys.set(secret, k);
+  }
+  return k;
+}
+
+/**
+ * Tokens already verified, until they expire. Verification is a pure function of the token and
+ * the secret, so remembering the result is safe; revocation is checked separately every time.
+ */
+const verifiedBySecret = new Map<string, Map<string, AuthUser>>();
+const VERIFIED_MAX = 20_000;
+
 /** Verify signature, algorithm, issuer and expiry. Returns null for anything invalid. */
 export function verifyAccessToken(secret: string, token: string): AuthUser | null {
+  let verified = verifiedBySecret.get(secret);
+  if (!verified) verifiedBySecret.set(secret, (verified = new Map()));
+  const hit = verified.get(token);
+  if (hit) {
+    if (hit.exp * 1000 > Date.now()) return hit;
+    verified.delete(token);
+    return null;
+  }
   try {
-    const c = jwt.verify(token, secret, { algorithms: ["HS256"], issuer: "mall" }) as AccessClaims;
+    const c = jwt.verify(token, keyFor(secret), { algorithms: ["HS256"], issuer: "mall" }) as AccessClaims;
     const id = Number(c.sub);
     if (!Number.isSafeInteger(id) || !Array.isArray(c.roles) || typeof c.sid !== "string" || typeof c.jti !== "string") return null;
-    return { id, roles: c.roles, sid: c.sid, jti: c.jti, exp: c.exp };
+    const user: AuthUser = { id, roles: c.roles, sid: c.sid, jti: c.jti, exp: c.exp };
+    if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value!);
+    verified.set(token, user);
+    return user;
   } catch {
     return null;
   }

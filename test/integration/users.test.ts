@@ -346,7 +346,7 @@ describe.each(shapes)("users (%s)", (_name, opts) => {
       const ready = await http.get("/ready");
       expect(ready.status).toBe(200);
       expect(Object.values(ready.body.data.checks).every((v) => v === "ok")).toBe(true);
-      if (shop.shape === "cluster") expect(Object.keys(ready.body.data.checks).sort()).toEqual(["channels", "database", "redis", "transport"]);
+      if (shop.shape === "cluster") expect(Object.keys(ready.body.data.checks).sort()).toEqual(["channels", "database", "redis", "routes", "transport"]);
       const m = await http.get("/metrics");
       expect(m.status).toBe(200);
       expect(m.text).toContain("moleculer_request_total");

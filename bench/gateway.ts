@@ -1,0 +1,87 @@
+/**
+ * `npm run bench:gateway`: authenticated GET /api/v1/users/me on the embedded shop versus a bare
+ * Node http server, in the same run, on the same machine, alternating rounds; medians reported
+ * and written to bench/RESULTS.md.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import autocannon from "autocannon";
+import { ROOT, machine, median, startProcess, stopProcess, writeSection } from "./lib";
+
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+
+async function run(url: string, headers: Record<string, string> = {}) {
+  const r = await autocannon({ url, connections: CONNECTIONS, duration: DURATION, headers });
+  if (r.non2xx || r.errors) throw new Error(`${url}: ${r.non2xx} non-2xx, ${r.errors} errors, status codes ${JSON.stringify((r as unknown as { statusCodeStats: unknown }).statusCodeStats)}`);
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 };
+}
+
+async function main() {
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), "mall-bench-"));
+  const node = path.join(ROOT, "node_modules/.bin/node");
+  const tsx = path.join(ROOT, "node_modules/.bin/tsx");
+  const bare = await startProcess(node, [path.join(ROOT, "bench/bare-server.js")], { PORT: "3901" }, "http://127.0.0.1:3901/health");
+  const shop = await startProcess(
+    tsx,
+    ["bin/start.ts"],
+    {
+      PORT: "3902",
+      HOST: "127.0.0.1",
+      DATA_DIR: data,
+      RATE_LIMIT_ENABLED: "false",
+      LOG_LEVEL: "warn",
+      METRICS_PORT: process.env.BENCH_METRICS_PORT ?? "3931",
+      SEED_DEMO: "false",
+      ADMIN_USERNAME: "admin",
+      ADMIN_PASSWORD: "bench-admin-pass",
+    },
+    "http://127.0.0.1:3902/ready",
+  );
+  try {
+    const api = "http://127.0.0.1:3902/api/v1";
+    const post = (p: string, body: unknown) => fetch(`${api}/${p}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }).then((r) => r.json());
+    await post("auth/register", { username: "bencher", password: "bench-password", email: "bench@example.com" });
+    const login = (await post("auth/login", { username: "bencher", password: "bench-password" })) as { data: { accessToken: string } };
+    const token = login.data.accessToken as string;
+    const auth = { authorization: `Bearer ${token}` };
+    await run(`${api}/users/me`, auth); // warm-up (JIT, caches)
+    await run("http://127.0.0.1:3901/");
+    const ours: number[] = [];
+    const base: number[] = [];
+    const p99s: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const b = await run("http://127.0.0.1:3901/");
+      const o = await run(`${api}/users/me`, auth);
+      base.push(b.rps);
+      ours.push(o.rps);
+      p99s.push(o.p99);
+      console.log(`round ${i + 1}: bare ${b.rps.toFixed(0)} req/s, users/me ${o.rps.toFixed(0)} req/s (p50 ${o.p50} ms, p99 ${o.p99} ms)`);
+    }
+    const ratio = median(ours) / median(base);
+    const md = [
+      `Command: \`npm run bench:gateway\` (autocannon, ${CONNECTIONS} connections, ${DURATION} s per run, ${ROUNDS} alternating rounds after a warm-up; medians).`,
+      `Machine: ${machine()}. Shop: embedded shape (\`npm start\` defaults, SQLite, memory cache), rate limiting off.`,
+      "",
+      "| endpoint | req/s (median) | p99 latency |",
+      "|---|---|---|",
+      `| bare Node \`http\` server | ${median(base).toFixed(0)} | — |`,
+      `| \`GET /api/v1/users/me\` (Bearer token, JWT verify + revocation check + cached profile) | ${median(ours).toFixed(0)} | ${median(p99s)} ms |`,
+      "",
+      `Ratio users/me ÷ bare: **${ratio.toFixed(2)}×** (target ≥ 0.5×). Run on ${new Date().toISOString().slice(0, 10)}.`,
+    ].join("\n");
+    console.log("\n" + md);
+    writeSection("Gateway", md);
+  } finally {
+    await stopProcess(shop);
+    await stopProcess(bare);
+    fs.rmSync(data, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
