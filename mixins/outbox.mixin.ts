@@ -11,10 +11,17 @@
  * recorded in `processed_events` in the same transaction as the effect, so a redelivered event
  * changes nothing.
  *
+ * Embedded shape (Fake channel adapter, no transporter): the Fake adapter's publish is a
+ * fire-and-forget broker event, so a consumer that fails would lose the message after the row was
+ * already marked published. There the relay instead calls the local consumers' channel handlers
+ * itself and marks a row published only once every consumer group has handled it; a failing
+ * group is retried with backoff (other groups are not re-run), and after OUTBOX_MAX_LOCAL_ATTEMPTS
+ * the row stays unpublished with its attempts count as a local dead letter (logged as an error).
+ *
  * Requires DbMixin (uses this.sequelize / this.tx).
  */
 import crypto from "node:crypto";
-import type { Service, ServiceSchema } from "moleculer";
+import { Context, Service, ServiceSchema } from "moleculer";
 import { QueryTypes, Sequelize, Transaction } from "sequelize";
 import { isUniqueViolation, withTransaction } from "../services/shared/db";
 
@@ -31,17 +38,55 @@ interface OutboxRow {
   event_id: string;
   channel: string;
   payload: string;
+  attempts?: number;
+}
+
+/** In-process delivery (embedded shape): attempts before a row is left as a local dead letter. */
+export const OUTBOX_MAX_LOCAL_ATTEMPTS = 10;
+
+/** The bits of @moleculer/channels' adapter the relay looks at (NATS has createStream). */
+interface ChannelAdapter {
+  connected?: boolean;
+  addPrefixTopic?(name: string): string;
+  createStream?(name: string, subjects: string[], opts: Record<string, unknown>): Promise<unknown>;
 }
 
 type OutboxService = Service & {
   sequelize: Sequelize;
+  $outboxStreams?: Set<string>;
   $outboxTimer?: NodeJS.Timeout;
   $outboxRunning?: Promise<void> | null;
   $outboxStopped?: boolean;
   $outboxKick?: boolean;
+  $outboxReadyAt?: number;
+  /** in-process delivery: row id → earliest next attempt; event id → groups that handled it */
+  $outboxRetryAt?: Map<number, number>;
+  $outboxDone?: Map<string, Set<string>>;
   relayOutbox(): Promise<number>;
-  sendToChannel(channel: string, payload: unknown, opts?: Record<string, unknown>): Promise<void>;
 };
+
+/**
+ * The channel adapter connects after every service has started, and subscribes consumers right
+ * after connecting. Publishing before that fails (NATS) or reaches nobody (the in-process adapter
+ * drops it), so the relay waits for the connection plus one interval for the subscriptions.
+ */
+function channelsReady(svc: OutboxService, graceMs: number): boolean {
+  if (!channelsOf(svc).adapter?.connected) {
+    svc.$outboxReadyAt = undefined;
+    return false;
+  }
+  svc.$outboxReadyAt ??= Date.now() + graceMs;
+  return Date.now() >= svc.$outboxReadyAt;
+}
+
+/** The channels middleware puts sendToChannel and the adapter on the broker, not on services. */
+function channelsOf(svc: OutboxService) {
+  const broker = svc.broker as unknown as {
+    channelAdapter?: ChannelAdapter;
+    sendToChannel?(channel: string, payload: unknown, opts?: Record<string, unknown>): Promise<void>;
+  };
+  return { adapter: broker.channelAdapter, send: broker.sendToChannel?.bind(broker) };
+}
 
 export function newEventId(): string {
   return crypto.randomUUID();
@@ -77,6 +122,7 @@ export function OutboxMixin(opts: { producer: string; intervalMs?: number; batch
       /** Publish pending rows once. Returns how many were published. */
       async relayOutbox(this: OutboxService): Promise<number> {
         if (this.$outboxStopped) return 0;
+        if (!channelsReady(this, interval)) return 0;
         if (this.$outboxRunning) {
           this.$outboxKick = true;
           return 0;
@@ -95,9 +141,22 @@ export function OutboxMixin(opts: { producer: string; intervalMs?: number; batch
         return published;
       },
 
+      /** Has `consumer` already recorded `eventId` (a cheap pre-check before a remote effect)? */
+      async hasProcessed(this: OutboxService, consumer: string, eventId: string): Promise<boolean> {
+        const rows = await this.sequelize.query("SELECT 1 AS x FROM processed_events WHERE consumer = ? AND event_id = ?", {
+          replacements: [consumer, eventId],
+          type: QueryTypes.SELECT,
+        });
+        return rows.length > 0;
+      },
+
       /**
        * Run `fn` at most once per (consumer, eventId): the marker row and the effect share one
        * transaction. Returns false when the event had already been processed.
+       * `fn` must do its work through `t` only: calling another service from inside it holds the
+       * marker's lock across the call, and on SQLite (one writer) deadlocks if that service
+       * writes to the same database. For an effect that is a call to an idempotent action, call
+       * it first and record the marker afterwards (`hasProcessed` → call → `once(…, noop)`).
        */
       async once<T>(
         this: OutboxService,
@@ -105,18 +164,26 @@ export function OutboxMixin(opts: { producer: string; intervalMs?: number; batch
         eventId: string,
         fn: (t: Transaction) => Promise<T>,
       ): Promise<{ applied: boolean; result?: T }> {
+        let duplicate = false;
         try {
           return await withTransaction(this.sequelize, async (t) => {
-            await this.sequelize.query("INSERT INTO processed_events (consumer, event_id, created_at) VALUES (?, ?, ?)", {
-              replacements: [consumer, eventId, new Date()],
-              transaction: t,
-              type: QueryTypes.INSERT,
-            });
+            try {
+              await this.sequelize.query("INSERT INTO processed_events (consumer, event_id, created_at) VALUES (?, ?, ?)", {
+                replacements: [consumer, eventId, new Date()],
+                transaction: t,
+                type: QueryTypes.INSERT,
+              });
+            } catch (err) {
+              duplicate = isUniqueViolation(err);
+              throw err;
+            }
             const result = await fn(t);
             return { applied: true, result };
           });
         } catch (err) {
-          if (isUniqueViolation(err)) return { applied: false };
+          // only the marker's own unique key means "seen before"; a unique violation inside the
+          // effect is the handler's failure and must surface (and be retried / dead-lettered)
+          if (duplicate) return { applied: false };
           throw err;
         }
       },
@@ -145,6 +212,9 @@ export function OutboxMixin(opts: { producer: string; intervalMs?: number; batch
 async function relayBatch(svc: OutboxService, producer: string, batch: number): Promise<number> {
   const sequelize = svc.sequelize;
   const mysql = sequelize.getDialect() !== "sqlite";
+  const { adapter, send } = channelsOf(svc);
+  if (!send) throw new Error("outbox: the Channels middleware is not installed on this broker");
+  if (deliversInProcess(svc, adapter)) return relayInProcess(svc, producer, batch);
   return withTransaction(sequelize, async (t) => {
     const rows = await sequelize.query<OutboxRow>(
       `SELECT id, event_id, channel, payload FROM outbox WHERE producer = ? AND published_at IS NULL ORDER BY id LIMIT ${batch}` +
@@ -156,7 +226,8 @@ async function relayBatch(svc: OutboxService, producer: string, batch: number): 
     for (const row of rows) {
       if (svc.$outboxStopped) break;
       try {
-        await svc.sendToChannel(row.channel, JSON.parse(row.payload), { msgID: row.event_id, headers: { "x-event-id": row.event_id } });
+        await ensureStream(svc, adapter, row.channel);
+        await send(row.channel, JSON.parse(row.payload), { msgID: row.event_id, headers: { "x-event-id": row.event_id } });
         done.push(row.id);
       } catch (err) {
         await sequelize.query("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?", { replacements: [row.id], transaction: t });
@@ -172,4 +243,91 @@ async function relayBatch(svc: OutboxService, producer: string, batch: number): 
     }
     return done.length;
   });
+}
+
+/**
+ * JetStream only keeps a message when a stream covers its subject, and the channels adapter
+ * creates streams when a consumer subscribes. A producer whose consumers have not started yet
+ * (or are down) would get "no responders" forever, so the relay creates the stream itself, with
+ * the same name and subject the adapter would use; messages then wait for the durable consumer.
+ */
+async function ensureStream(svc: OutboxService, adapter: ChannelAdapter | undefined, channel: string): Promise<void> {
+  if (!adapter?.createStream || !adapter.addPrefixTopic) return;
+  svc.$outboxStreams ??= new Set();
+  if (svc.$outboxStreams.has(channel)) return;
+  const subject = adapter.addPrefixTopic(channel);
+  await adapter.createStream(subject.split(".").join("_"), [subject], {});
+  svc.$outboxStreams.add(channel);
+}
+
+/** The Fake adapter on a node without transporter: every consumer is a service of this broker. */
+function deliversInProcess(svc: OutboxService, adapter: ChannelAdapter | undefined): boolean {
+  return adapter?.constructor?.name === "FakeAdapter" && !(svc.broker as unknown as { transit?: unknown }).transit;
+}
+
+/** min(250 ms × 2^(attempts−1), 30 s) */
+const localBackoffMs = (attempts: number) => Math.min(250 * 2 ** Math.max(0, attempts - 1), 30_000);
+
+interface ChannelDef {
+  group?: string;
+  context?: boolean;
+  handler(payload: unknown, raw: unknown): unknown;
+}
+
+/**
+ * Embedded shape: deliver pending rows by calling the local consumers' handlers and mark a row
+ * published only after all of them succeeded. No transaction is held while handlers run (on
+ * SQLite that would block the handlers' own transactions behind ours).
+ */
+async function relayInProcess(svc: OutboxService, producer: string, batch: number): Promise<number> {
+  const sequelize = svc.sequelize;
+  const retryAt = (svc.$outboxRetryAt ??= new Map());
+  const done = (svc.$outboxDone ??= new Map());
+  const now = Date.now();
+  const waiting = [...retryAt].filter(([, at]) => at > now).map(([id]) => id).slice(0, 500);
+  const rows = await sequelize.query<OutboxRow>(
+    `SELECT id, event_id, channel, payload, attempts FROM outbox WHERE producer = ? AND published_at IS NULL AND attempts < ?` +
+      (waiting.length ? ` AND id NOT IN (${waiting.map(() => "?").join(",")})` : "") +
+      ` ORDER BY id LIMIT ${batch}`,
+    { replacements: [producer, OUTBOX_MAX_LOCAL_ATTEMPTS, ...waiting], type: QueryTypes.SELECT },
+  );
+  let delivered = 0;
+  for (const row of rows) {
+    if (svc.$outboxStopped) break;
+    const envelope = JSON.parse(row.payload) as EventEnvelope;
+    const handled = done.get(row.event_id) ?? new Set<string>();
+    done.set(row.event_id, handled);
+    try {
+      for (const consumer of svc.broker.services) {
+        const def = (consumer.schema as { channels?: Record<string, ChannelDef | ChannelDef["handler"]> }).channels?.[row.channel];
+        if (!def) continue;
+        const chan: ChannelDef = typeof def === "function" ? { handler: def } : def;
+        const group = chan.group ?? consumer.fullName;
+        if (handled.has(group)) continue;
+        const raw = { headers: { "x-event-id": row.event_id }, info: { redeliveryCount: row.attempts ?? 0 } };
+        const arg = chan.context ? Context.create(svc.broker, null as never, envelope as never, {}) : envelope;
+        await chan.handler.call(consumer, arg, raw);
+        handled.add(group);
+      }
+      await withTransaction(sequelize, (t) =>
+        sequelize.query("UPDATE outbox SET published_at = ?, attempts = attempts + 1 WHERE id = ?", { replacements: [new Date(), row.id], transaction: t }),
+      );
+      done.delete(row.event_id);
+      retryAt.delete(row.id);
+      delivered++;
+    } catch (err) {
+      const attempts = (row.attempts ?? 0) + 1;
+      await withTransaction(sequelize, (t) => sequelize.query("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?", { replacements: [row.id], transaction: t }));
+      const why = (err as Error)?.message ?? String(err);
+      if (attempts >= OUTBOX_MAX_LOCAL_ATTEMPTS) {
+        retryAt.delete(row.id);
+        done.delete(row.event_id);
+        svc.logger.error(`outbox: ${row.channel} ${row.event_id} failed ${attempts} times in-process; left unpublished (outbox id ${row.id}): ${why}`);
+      } else {
+        retryAt.set(row.id, Date.now() + localBackoffMs(attempts));
+        svc.logger.warn(`outbox: a consumer of ${row.channel} ${row.event_id} failed (attempt ${attempts}), will retry: ${why}`);
+      }
+    }
+  }
+  return delivered;
 }

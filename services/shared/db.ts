@@ -9,7 +9,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { Sequelize, Transaction, Options } from "sequelize";
+import { Options, QueryTypes, Sequelize, Transaction } from "sequelize";
 
 export type Dialect = "mysql" | "sqlite";
 
@@ -167,18 +167,47 @@ export function isUniqueViolation(err: unknown): boolean {
   );
 }
 
-/** Number of rows changed by a raw UPDATE/DELETE, across dialects. */
+/**
+ * Number of rows changed, read from a `sequelize.query` result. Only reliable for UPDATEs run with
+ * `type: QueryTypes.UPDATE` (both dialects give `[_, count]`) or raw MySQL results: a raw
+ * (untyped) UPDATE on SQLite carries no count at all, so an unreadable result is an error here
+ * rather than a silent 0 (which would make every compare-and-set look lost). Prefer `runUpdate`.
+ */
 export function affectedRows(result: unknown): number {
-  // sequelize.query(UPDATE) → [results, metadata]; mysql: metadata.affectedRows, sqlite: metadata.changes
+  if (typeof result === "number") return result;
   if (Array.isArray(result)) {
     const [res, meta] = result as [unknown, unknown];
-    const m = (meta ?? res) as { affectedRows?: number; changes?: number } | number;
-    if (typeof m === "number") return m;
-    if (m && typeof m.affectedRows === "number") return m.affectedRows;
-    if (m && typeof m.changes === "number") return m.changes;
-    const r = res as { affectedRows?: number; changes?: number };
-    if (r && typeof r.affectedRows === "number") return r.affectedRows;
-    if (r && typeof r.changes === "number") return r.changes;
+    if (typeof meta === "number") return meta;
+    for (const m of [meta, res] as { affectedRows?: number; changes?: number }[]) {
+      if (m && typeof m.affectedRows === "number") return m.affectedRows;
+      if (m && typeof m.changes === "number") return m.changes;
+    }
   }
-  return 0;
+  throw new Error("affectedRows: the query result carries no row count; run the statement through runUpdate()");
+}
+
+/**
+ * Run an UPDATE or DELETE and return how many rows it changed, on both dialects — the primitive
+ * for compare-and-set (`if ((await runUpdate(...)) === 0) the race was lost`).
+ * MySQL counts rows *changed* (mysql2 does not set CLIENT_FOUND_ROWS), SQLite rows *matched*:
+ * write a conditional update so that every matched row really changes (a status, a counter).
+ */
+export async function runUpdate(sequelize: Sequelize, sql: string, replacements: unknown[], transaction?: Transaction): Promise<number> {
+  const del = /^\s*delete\b/i.test(sql);
+  const res = await sequelize.query(sql, { replacements, transaction, type: del ? QueryTypes.BULKDELETE : QueryTypes.UPDATE });
+  return affectedRows(res);
+}
+
+/** A deadlock or lock-wait timeout (MySQL) / busy database (SQLite): the whole transaction may be retried. */
+export function isTransientTxError(err: unknown): boolean {
+  const e = err as { name?: string; parent?: { code?: string; errno?: number }; original?: { code?: string } };
+  const code = e?.parent?.code ?? e?.original?.code;
+  return (
+    code === "ER_LOCK_DEADLOCK" ||
+    code === "ER_LOCK_WAIT_TIMEOUT" ||
+    code === "SQLITE_BUSY" ||
+    e?.parent?.errno === 1213 ||
+    e?.parent?.errno === 1205 ||
+    e?.name === "SequelizeTimeoutError"
+  );
 }

@@ -66,6 +66,8 @@ export const ERRORS = {
   CART_EMPTY: { status: 409, code: 30006, message: "no selected cart lines to order" },
   REFUND_NOT_FOUND: { status: 404, code: 30007, message: "refund request not found" },
   REFUND_STATE_CONFLICT: { status: 409, code: 30008, message: "refund request state does not allow this" },
+  ORDER_LINE_NOT_FOUND: { status: 404, code: 30009, message: "the order has no line for this SKU" },
+  ORDER_REQUEST_IN_PROGRESS: { status: 409, code: 30010, message: "a request with this Idempotency-Key is still being processed; retry shortly" },
 
   // payments 40000–40999
   PAYMENT_NOT_FOUND: { status: 404, code: 40001, message: "payment not found" },
@@ -73,6 +75,14 @@ export const ERRORS = {
   INVALID_SIGNATURE: { status: 401, code: 40003, message: "signature verification failed" },
   AMOUNT_MISMATCH: { status: 400, code: 40004, message: "amount or currency does not match the payment" },
   ORDER_NOT_PAYABLE: { status: 409, code: 40005, message: "order cannot be paid" },
+  PAYMENT_IN_PROGRESS: { status: 409, code: 40006, message: "another payment for this order is still open" },
+  ORDER_ALREADY_PAID: { status: 409, code: 40007, message: "order already has a successful payment" },
+  CALLBACK_INVALID: { status: 400, code: 40008, message: "malformed provider callback" },
+  CALLBACK_EXPIRED: { status: 400, code: 40009, message: "callback timestamp is outside the accepted window" },
+  CALLBACK_REPLAYED: { status: 409, code: 40010, message: "callback nonce was already used" },
+  REFUND_AMOUNT_EXCEEDED: { status: 409, code: 40011, message: "refund exceeds the refundable amount of the payment" },
+  REFUND_CONFLICT: { status: 409, code: 40012, message: "afterSalesId was already used for a different refund" },
+  REFUND_RECORD_NOT_FOUND: { status: 404, code: 40013, message: "refund not found" },
 
   // cart 50000–50999
   CART_LINE_NOT_FOUND: { status: 404, code: 50001, message: "cart line not found" },

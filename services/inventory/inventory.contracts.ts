@@ -1,0 +1,123 @@
+/**
+ * What other services may call on `inventory` and what it publishes. Callers use these names and
+ * types (`ctx.call<Reservation, ReserveParams>(InventoryActions.RESERVE, …)`) and branch on
+ * `err.type` ("INSUFFICIENT_STOCK", "STOCK_NOT_FOUND", "RESERVATION_STATE_CONFLICT", …).
+ */
+
+/** Durable channel (outbox → @moleculer/channels). */
+export const InventoryEvents = { LOW: "inventory.low" } as const;
+
+/** Broker broadcast after any stock change; the catalog drops its cached availability. */
+export const STOCK_CHANGED_BROADCAST = "catalog.stockChanged";
+
+export const InventoryActions = {
+  INIT: "inventory.init",
+  GET_MANY: "inventory.getMany",
+  RESERVE: "inventory.reserve",
+  RELEASE: "inventory.release",
+  COMMIT: "inventory.commit",
+  RETURN_STOCK: "inventory.returnStock",
+} as const;
+
+export type ReservationStatus = "OPEN" | "RELEASED" | "COMMITTED" | "RETURNED";
+export type MovementType = "adjust" | "reserve" | "release" | "commit" | "return";
+
+export interface StockLevel {
+  skuId: number;
+  onHand: number;
+  reserved: number;
+  /** onHand − reserved */
+  available: number;
+  lowStockThreshold: number;
+}
+
+export interface StockLine {
+  skuId: number;
+  /** positive integer */
+  quantity: number;
+}
+
+/** inventory.init (internal): create the stock row if absent; a second call changes nothing. */
+export interface InitParams {
+  skuId: number;
+  onHand: number;
+  lowStockThreshold?: number;
+}
+
+/** inventory.getMany (internal): unknown SKUs are simply absent from the result. */
+export interface GetManyParams {
+  skuIds: number[];
+}
+
+/**
+ * inventory.reserve (internal): all lines or none. Lines for the same SKU are merged. The same
+ * reference again returns the existing reservation (whatever its status now is).
+ * Errors: INSUFFICIENT_STOCK 409 (data: InsufficientStockData), STOCK_NOT_FOUND 404 (data: { skuId }).
+ */
+export interface ReserveParams {
+  reference: string;
+  lines: StockLine[];
+}
+
+export interface Reservation {
+  reference: string;
+  status: ReservationStatus;
+  /** merged, ascending skuId */
+  lines: StockLine[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface InsufficientStockData {
+  skuId: number;
+  requested: number;
+  available: number;
+}
+
+/**
+ * inventory.release / inventory.commit / inventory.returnStock (internal): OPEN → RELEASED,
+ * OPEN → COMMITTED, COMMITTED → RETURNED. Repeating a transition that already happened returns the
+ * reservation unchanged; any other state is RESERVATION_STATE_CONFLICT 409; unknown reference
+ * RESERVATION_NOT_FOUND 404.
+ */
+export interface ReleaseParams {
+  reference: string;
+  reason?: string;
+}
+export interface CommitParams {
+  reference: string;
+}
+export interface ReturnStockParams {
+  reference: string;
+  reason?: string;
+}
+
+export interface StockMovement {
+  id: number;
+  skuId: number;
+  type: MovementType;
+  onHandDelta: number;
+  reservedDelta: number;
+  reason: string | null;
+  reference: string | null;
+  createdAt: string;
+}
+
+/** Payload (`data`) of the `inventory.low` event envelope. */
+export interface InventoryLowEvent {
+  skuId: number;
+  available: number;
+  threshold: number;
+}
+
+/** Payload of the `catalog.stockChanged` broadcast. */
+export interface StockChangedBroadcast {
+  skuIds: number[];
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  page: number;
+  pageSize: number;
+}

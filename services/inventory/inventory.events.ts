@@ -1,0 +1,109 @@
+/**
+ * Inventory's consumers of order facts (a mixin for the inventory service, next to OutboxMixin):
+ *  - `order.paid`      → commit the order's reservation (the stock leaves on-hand);
+ *  - `order.cancelled` → release it — a safety net: orders releases on cancel itself, and a
+ *                        release that already happened is a no-op.
+ *
+ * Delivery is at least once. `inventory.commit`/`release` are idempotent per reference (a
+ * compare-and-set on the reservation status), and the event id is remembered in
+ * `processed_events` (consumer "inventory") after the effect, so a redelivery is skipped early.
+ * The effect is a call to the local action, which runs its own transaction; it is not wrapped in
+ * `once()` because on SQLite that would nest two write transactions (see OutboxMixin.once).
+ *
+ * A transient failure is rethrown after a short backoff (the NATS adapter naks at once, so the
+ * delay is the only spacing between redeliveries); after `maxRetries` the message is dead-lettered.
+ */
+import type { Service, ServiceSchema } from "moleculer";
+import type { EventEnvelope } from "../../mixins/outbox.mixin";
+import type { Reservation } from "./inventory.contracts";
+
+/** Order channels as orders publishes them (services/orders owns the payload; we need orderNo). */
+export const ORDER_PAID = "order.paid";
+export const ORDER_CANCELLED = "order.cancelled";
+export const INVENTORY_CONSUMER = "inventory";
+
+interface OrderFact {
+  orderNo: string;
+}
+
+type Raw = { info?: { redeliveryCount?: number } } | undefined;
+
+type InventoryEventsThis = Service & {
+  actions: {
+    commit(p: { reference: string }): Promise<Reservation>;
+    release(p: { reference: string; reason?: string }): Promise<Reservation>;
+  };
+  hasProcessed(consumer: string, eventId: string): Promise<boolean>;
+  once<T>(consumer: string, eventId: string, fn: () => Promise<T>): Promise<{ applied: boolean }>;
+  onOrderFact(env: EventEnvelope<OrderFact>, raw: Raw, effect: (orderNo: string) => Promise<unknown>): Promise<void>;
+};
+
+const errType = (err: unknown) => (err as { type?: string })?.type;
+const isBusiness = (err: unknown) => {
+  const code = (err as { code?: number })?.code;
+  return typeof code === "number" && code >= 400 && code < 500;
+};
+/** 200 ms × 2^redeliveries, at most 5 s */
+const backoffMs = (raw: Raw) => Math.min(200 * 2 ** (raw?.info?.redeliveryCount ?? 0), 5000);
+
+const InventoryEventsMixin = {
+  channels: {
+    [ORDER_PAID]: {
+      group: INVENTORY_CONSUMER,
+      maxInFlight: 20,
+      maxRetries: 10,
+      async handler(this: InventoryEventsThis, env: EventEnvelope<OrderFact>, raw: Raw) {
+        await this.onOrderFact(env, raw, async (orderNo) => {
+          try {
+            await this.actions.commit({ reference: orderNo });
+          } catch (err) {
+            // a paid order whose reservation is not OPEN/COMMITTED needs a person: keep the
+            // message (dead letter) and say so loudly
+            if (isBusiness(err)) this.logger.error(`order.paid ${env.eventId}: cannot commit reservation ${orderNo}: ${errType(err)}`);
+            throw err;
+          }
+        });
+      },
+    },
+    [ORDER_CANCELLED]: {
+      group: INVENTORY_CONSUMER,
+      maxInFlight: 20,
+      maxRetries: 10,
+      async handler(this: InventoryEventsThis, env: EventEnvelope<OrderFact>, raw: Raw) {
+        await this.onOrderFact(env, raw, async (orderNo) => {
+          try {
+            await this.actions.release({ reference: orderNo, reason: "order cancelled" });
+          } catch (err) {
+            // nothing reserved, or already committed/returned: nothing for the safety net to do
+            if (errType(err) === "RESERVATION_NOT_FOUND" || errType(err) === "RESERVATION_STATE_CONFLICT") {
+              this.logger.warn(`order.cancelled ${env.eventId}: reservation ${orderNo} not released: ${errType(err)}`);
+              return;
+            }
+            throw err;
+          }
+        });
+      },
+    },
+  },
+
+  methods: {
+    async onOrderFact(this: InventoryEventsThis, env: EventEnvelope<OrderFact>, raw: Raw, effect: (orderNo: string) => Promise<unknown>) {
+      const orderNo = env?.data?.orderNo;
+      if (!env?.eventId || typeof orderNo !== "string" || !orderNo) {
+        // retrying cannot fix a malformed message: acknowledge it, loudly
+        this.logger.error(`${env?.type ?? "order event"}: malformed envelope, skipped`, env);
+        return;
+      }
+      if (await this.hasProcessed(INVENTORY_CONSUMER, env.eventId)) return;
+      try {
+        await effect(orderNo);
+      } catch (err) {
+        if (!isBusiness(err)) await new Promise((r) => setTimeout(r, backoffMs(raw)));
+        throw err;
+      }
+      await this.once(INVENTORY_CONSUMER, env.eventId, async () => undefined);
+    },
+  },
+};
+
+export default InventoryEventsMixin as unknown as ServiceSchema;

@@ -1,0 +1,212 @@
+/**
+ * Inventory: on hand, reserved and available stock per SKU, reservations for orders, the
+ * movement log, the `inventory.low` event, and the consumers of order facts (inventory.events.ts).
+ * Internal actions (`init`, `getMany`, `reserve`, `release`, `commit`, `returnStock`) serve other
+ * services and the REPL; the admin REST actions need the operator or admin role. Persistence and
+ * its concurrency rules live in stock-store.ts.
+ */
+import type { Context, Service, ServiceSchema } from "moleculer";
+import type { Transaction } from "sequelize";
+import { DbMixin } from "../../mixins/db.mixin";
+import { OutboxMixin } from "../../mixins/outbox.mixin";
+import { InventoryModels, defineInventoryModels } from "../../models/inventory";
+import type { Meta } from "../api/api.service";
+import { validationError } from "../shared/errors";
+import { LineError, MAX_LINE_QUANTITY, mergeLines } from "./domain/lines";
+import InventoryEventsMixin from "./inventory.events";
+import {
+  CommitParams,
+  GetManyParams,
+  InitParams,
+  Page,
+  ReleaseParams,
+  Reservation,
+  ReserveParams,
+  ReturnStockParams,
+  STOCK_CHANGED_BROADCAST,
+  StockChangedBroadcast,
+  StockLevel,
+  StockMovement,
+} from "./inventory.contracts";
+import { Changed, MAX_ON_HAND, StockStore } from "./stock-store";
+
+type Ctx<P = Record<string, never>> = Context<P, Meta>;
+
+export type InventoryThis = Service & {
+  models: InventoryModels;
+  sequelize: import("sequelize").Sequelize;
+  outbox(t: Transaction, channel: string, data: unknown): Promise<unknown>;
+  store: StockStore;
+  published<T>(change: Changed<T>): T;
+};
+
+const skuId = { type: "number", integer: true, positive: true, convert: true };
+const reference = { type: "string", min: 1, max: 64, pattern: /^[A-Za-z0-9._:-]+$/ };
+const reason = { type: "string", min: 1, max: 255, trim: true };
+const threshold = { type: "number", integer: true, min: 0, max: MAX_ON_HAND };
+const pageParams = {
+  page: { type: "number", integer: true, min: 1, default: 1, convert: true },
+  pageSize: { type: "number", integer: true, min: 1, max: 100, default: 20, convert: true },
+};
+const ADMIN = ["operator", "admin"];
+
+const InventoryService = {
+  name: "inventory",
+  // InventoryEventsMixin: order.paid → commit, order.cancelled → release (channel consumers)
+  mixins: [DbMixin({ service: "inventory", define: defineInventoryModels, primary: "Stock" }), OutboxMixin({ producer: "inventory" }), InventoryEventsMixin],
+  settings: { rest: "/" },
+
+  actions: {
+    // ── internal (other services, REPL) ──────────────────────────────────────────────────────
+
+    init: {
+      visibility: "public",
+      summary: "Create the stock row of a SKU if it has none (idempotent)",
+      params: { skuId: { ...skuId, convert: false }, onHand: { type: "number", integer: true, min: 0, max: MAX_ON_HAND }, lowStockThreshold: { ...threshold, optional: true } },
+      async handler(this: InventoryThis, ctx: Ctx<InitParams>): Promise<StockLevel> {
+        const { skuId: id, onHand, lowStockThreshold = 0 } = ctx.params;
+        const { level, created } = await this.store.init(id, onHand, lowStockThreshold);
+        return this.published({ value: level, skuIds: created ? [id] : [] });
+      },
+    },
+
+    getMany: {
+      visibility: "public",
+      summary: "Stock levels of several SKUs (unknown SKUs are left out)",
+      params: { skuIds: { type: "array", items: { ...skuId, convert: false }, max: 500 } },
+      handler(this: InventoryThis, ctx: Ctx<GetManyParams>): Promise<StockLevel[]> {
+        return this.store.levels([...new Set(ctx.params.skuIds)]);
+      },
+    },
+
+    reserve: {
+      visibility: "public",
+      summary: "Reserve every line or none; the same reference again returns the first reservation",
+      params: {
+        reference,
+        lines: {
+          type: "array",
+          min: 1,
+          max: 100,
+          items: {
+            type: "object",
+            strict: true,
+            props: { skuId: { ...skuId, convert: false }, quantity: { type: "number", integer: true, positive: true, max: MAX_LINE_QUANTITY } },
+          },
+        },
+      },
+      async handler(this: InventoryThis, ctx: Ctx<ReserveParams>): Promise<Reservation> {
+        let lines;
+        try {
+          lines = mergeLines(ctx.params.lines);
+        } catch (err) {
+          if (err instanceof LineError) throw validationError([{ field: "lines", message: `${err.message} (SKU ${err.skuId})` }]);
+          throw err;
+        }
+        return this.published(await this.store.reserve(ctx.params.reference, lines));
+      },
+    },
+
+    release: {
+      visibility: "public",
+      summary: "OPEN → RELEASED: reserved stock becomes available again (idempotent)",
+      params: { reference, reason: { ...reason, optional: true } },
+      async handler(this: InventoryThis, ctx: Ctx<ReleaseParams>): Promise<Reservation> {
+        return this.published(await this.store.transition("release", ctx.params.reference, ctx.params.reason));
+      },
+    },
+
+    commit: {
+      visibility: "public",
+      summary: "OPEN → COMMITTED: reserved stock is sold and leaves on-hand (idempotent)",
+      params: { reference },
+      async handler(this: InventoryThis, ctx: Ctx<CommitParams>): Promise<Reservation> {
+        return this.published(await this.store.transition("commit", ctx.params.reference, "sold"));
+      },
+    },
+
+    returnStock: {
+      visibility: "public",
+      summary: "COMMITTED → RETURNED: a refunded, unshipped order's units go back on hand (idempotent)",
+      params: { reference, reason: { ...reason, optional: true } },
+      async handler(this: InventoryThis, ctx: Ctx<ReturnStockParams>): Promise<Reservation> {
+        return this.published(await this.store.transition("return", ctx.params.reference, ctx.params.reason ?? "refund"));
+      },
+    },
+
+    // ── admin REST ───────────────────────────────────────────────────────────────────────────
+
+    lowStock: {
+      rest: "GET /inventory/low-stock",
+      roles: ADMIN,
+      summary: "SKUs whose available stock is at or under their threshold, lowest first",
+      params: { ...pageParams },
+      async handler(this: InventoryThis, ctx: Ctx<{ page: number; pageSize: number }>): Promise<Page<StockLevel>> {
+        const { page, pageSize } = ctx.params;
+        return { ...(await this.store.lowStock(page, pageSize)), page, pageSize };
+      },
+    },
+
+    get: {
+      rest: "GET /inventory/:skuId",
+      roles: ADMIN,
+      summary: "Stock of one SKU",
+      params: { skuId },
+      handler(this: InventoryThis, ctx: Ctx<{ skuId: number }>): Promise<StockLevel> {
+        return this.store.mustLevel(ctx.params.skuId);
+      },
+    },
+
+    movements: {
+      rest: "GET /inventory/:skuId/movements",
+      roles: ADMIN,
+      summary: "Movement log of one SKU, newest first",
+      params: { skuId, ...pageParams },
+      async handler(this: InventoryThis, ctx: Ctx<{ skuId: number; page: number; pageSize: number }>): Promise<Page<StockMovement>> {
+        const { skuId: id, page, pageSize } = ctx.params;
+        await this.store.mustLevel(id);
+        return { ...(await this.store.movements(id, page, pageSize)), page, pageSize };
+      },
+    },
+
+    adjust: {
+      rest: "POST /inventory/:skuId/adjust",
+      roles: ADMIN,
+      summary: "Add to or take from on-hand stock (never below what is reserved)",
+      params: { skuId, delta: { type: "number", integer: true, notEqual: 0, min: -MAX_ON_HAND, max: MAX_ON_HAND }, reason },
+      async handler(this: InventoryThis, ctx: Ctx<{ skuId: number; delta: number; reason: string }>): Promise<StockLevel> {
+        const { skuId: id, delta, reason: why } = ctx.params;
+        const by = ctx.meta.user ? `user:${ctx.meta.user.id}` : null;
+        return this.published(await this.store.adjust(id, delta, why, by));
+      },
+    },
+
+    setThreshold: {
+      rest: "PATCH /inventory/:skuId",
+      roles: ADMIN,
+      summary: "Set the low-stock threshold of a SKU",
+      params: { skuId, lowStockThreshold: threshold },
+      handler(this: InventoryThis, ctx: Ctx<{ skuId: number; lowStockThreshold: number }>): Promise<StockLevel> {
+        return this.store.setThreshold(ctx.params.skuId, ctx.params.lowStockThreshold);
+      },
+    },
+  },
+
+  methods: {
+    /** After a committed stock change: tell the catalog to drop cached availability. */
+    published<T>(this: InventoryThis, change: Changed<T>): T {
+      if (change.skuIds.length) {
+        const payload: StockChangedBroadcast = { skuIds: [...new Set(change.skuIds)] };
+        this.broker.broadcast(STOCK_CHANGED_BROADCAST, payload).catch((err: Error) => this.logger.warn("stockChanged broadcast failed", err?.message));
+      }
+      return change.value;
+    },
+  },
+
+  created(this: InventoryThis) {
+    // DbMixin's created() ran first (mixins before the schema), so models are bound
+    this.store = new StockStore({ sequelize: this.sequelize, models: this.models, outbox: (t, ch, data) => this.outbox(t, ch, data) });
+  },
+};
+
+export default InventoryService as unknown as ServiceSchema;

@@ -1,0 +1,348 @@
+/**
+ * Persistence of the inventory service. Every change of `stock` or of a reservation's status is a
+ * conditional UPDATE whose affected-row count decides (never read-modify-write), and writes its
+ * movement rows — and, when available stock falls through the threshold, an outbox event — in the
+ * same transaction.
+ *
+ * Concurrency on MySQL/MariaDB: a reservation updates stock rows in ascending skuId order (so
+ * reservations over the same SKUs never wait on each other in a cycle) and inserts its
+ * `reservations` row last, where the unique key on `reference` turns concurrent duplicates into
+ * rollbacks that read the winner. Release/commit/return are a compare-and-set on the reservation's
+ * status, then the same ordered stock updates. On SQLite `withTransaction` serialises writers, so
+ * the same statements are trivially safe there.
+ */
+import { Errors } from "moleculer";
+import { QueryTypes, Sequelize, Transaction } from "sequelize";
+import type { InventoryModels } from "../../models/inventory";
+import { isTransientTxError, isUniqueViolation, runUpdate, withTransaction } from "../shared/db";
+import { bizError, validationError } from "../shared/errors";
+import { InventoryEvents, InventoryLowEvent, MovementType, Reservation, ReservationStatus, StockLevel, StockLine, StockMovement } from "./inventory.contracts";
+import { sameLines } from "./domain/lines";
+import { ReservationAction, TRANSITIONS, outcomeOfLostUpdate } from "./domain/reservation-state";
+import { StockRow, crossedBelow, toLevel } from "./domain/stock-level";
+
+/** on_hand is an INT column; stay well inside it so no statement can overflow. */
+export const MAX_ON_HAND = 2_000_000_000;
+
+export interface StoreDeps {
+  sequelize: Sequelize;
+  models: InventoryModels;
+  /** OutboxMixin's `outbox` bound to the service */
+  outbox(t: Transaction, channel: string, data: unknown): Promise<unknown>;
+}
+
+/** Result of a write: what to answer, and which SKUs changed (for the cache broadcast). */
+export interface Changed<T> {
+  value: T;
+  skuIds: number[];
+}
+
+interface Movement {
+  skuId: number;
+  type: MovementType;
+  onHandDelta: number;
+  reservedDelta: number;
+  reason?: string | null;
+  reference?: string | null;
+}
+
+/** Stock effect of each reservation transition, per line (quantity q > 0). */
+const LINE_EFFECT: Record<ReservationAction, { sql: string; params(q: number, now: Date, skuId: number): unknown[]; movement: (q: number) => Pick<Movement, "type" | "onHandDelta" | "reservedDelta"> }> = {
+  release: {
+    sql: "UPDATE stock SET reserved = reserved - ?, updated_at = ? WHERE sku_id = ? AND reserved >= ?",
+    params: (q, now, skuId) => [q, now, skuId, q],
+    movement: (q) => ({ type: "release", onHandDelta: 0, reservedDelta: -q }),
+  },
+  commit: {
+    sql: "UPDATE stock SET on_hand = on_hand - ?, reserved = reserved - ?, updated_at = ? WHERE sku_id = ? AND reserved >= ?",
+    params: (q, now, skuId) => [q, q, now, skuId, q],
+    movement: (q) => ({ type: "commit", onHandDelta: -q, reservedDelta: -q }),
+  },
+  return: {
+    sql: "UPDATE stock SET on_hand = on_hand + ?, updated_at = ? WHERE sku_id = ? AND on_hand + ? <= ?",
+    params: (q, now, skuId) => [q, now, skuId, q, MAX_ON_HAND],
+    movement: (q) => ({ type: "return", onHandDelta: q, reservedDelta: 0 }),
+  },
+};
+
+const iso = (d: Date | string) => new Date(d).toISOString();
+
+export class StockStore {
+  constructor(private deps: StoreDeps) {}
+
+  private get m() {
+    return this.deps.models;
+  }
+
+  /**
+   * A transaction, retried from the start on a deadlock or lock-wait timeout (MySQL can pick a
+   * victim even with ordered locking, e.g. two duplicates of a reference whose first try failed).
+   */
+  async tx<T>(fn: (t: Transaction) => Promise<T>, attempts = 5): Promise<T> {
+    for (let i = 1; ; i++) {
+      try {
+        return await withTransaction(this.deps.sequelize, fn);
+      } catch (err) {
+        if (i >= attempts || !isTransientTxError(err)) throw err;
+        await new Promise((r) => setTimeout(r, 5 * i + Math.random() * 20));
+      }
+    }
+  }
+
+  // ── reads ────────────────────────────────────────────────────────────────────────────────
+
+  async level(skuId: number, t?: Transaction): Promise<StockLevel | null> {
+    // FOR UPDATE inside a write transaction: the current row, not a snapshot (ignored on SQLite)
+    const row = await this.m.Stock.findByPk(skuId, { raw: true, transaction: t, lock: t ? Transaction.LOCK.UPDATE : undefined });
+    return row ? toLevel(row) : null;
+  }
+
+  async mustLevel(skuId: number, t?: Transaction): Promise<StockLevel> {
+    const level = await this.level(skuId, t);
+    if (!level) throw bizError("STOCK_NOT_FOUND", `no stock record for SKU ${skuId}`, { skuId });
+    return level;
+  }
+
+  async levels(skuIds: number[]): Promise<StockLevel[]> {
+    if (!skuIds.length) return [];
+    const rows = await this.m.Stock.findAll({ where: { skuId: skuIds }, raw: true, order: [["skuId", "ASC"]] });
+    return rows.map(toLevel);
+  }
+
+  async lowStock(page: number, pageSize: number): Promise<{ items: StockLevel[]; total: number }> {
+    const s = this.deps.sequelize;
+    const where = "WHERE on_hand - reserved <= low_stock_threshold";
+    const [rows, counted] = await Promise.all([
+      s.query<StockRow>(
+        `SELECT sku_id AS skuId, on_hand AS onHand, reserved, low_stock_threshold AS lowStockThreshold FROM stock ${where}
+         ORDER BY on_hand - reserved ASC, sku_id ASC LIMIT ? OFFSET ?`,
+        { replacements: [pageSize, (page - 1) * pageSize], type: QueryTypes.SELECT },
+      ),
+      s.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM stock ${where}`, { type: QueryTypes.SELECT }),
+    ]);
+    return { items: rows.map(toLevel), total: Number(counted[0]?.n ?? 0) };
+  }
+
+  async movements(skuId: number, page: number, pageSize: number): Promise<{ items: StockMovement[]; total: number }> {
+    const { rows, count } = await this.m.StockMovement.findAndCountAll({
+      where: { skuId },
+      order: [["id", "DESC"]],
+      limit: pageSize,
+      offset: (page - 1) * pageSize,
+    });
+    return {
+      total: count,
+      items: rows.map((r) => ({
+        id: Number(r.id),
+        skuId: Number(r.skuId),
+        type: r.type as MovementType,
+        onHandDelta: Number(r.onHandDelta),
+        reservedDelta: Number(r.reservedDelta),
+        reason: r.reason,
+        reference: r.reference,
+        createdAt: iso(r.createdAt),
+      })),
+    };
+  }
+
+  async reservation(reference: string, t?: Transaction): Promise<(Reservation & { id: number }) | null> {
+    const r = await this.m.Reservation.findOne({ where: { reference }, transaction: t });
+    if (!r) return null;
+    const lines = await this.m.ReservationLine.findAll({ where: { reservationId: r.id }, order: [["skuId", "ASC"]], transaction: t, raw: true });
+    return {
+      id: Number(r.id),
+      reference: r.reference,
+      status: r.status as ReservationStatus,
+      lines: lines.map((l) => ({ skuId: Number(l.skuId), quantity: Number(l.quantity) })),
+      createdAt: iso(r.createdAt),
+      updatedAt: iso(r.updatedAt),
+    };
+  }
+
+  // ── writes ───────────────────────────────────────────────────────────────────────────────
+
+  private async record(t: Transaction, moves: Movement[]): Promise<void> {
+    if (!moves.length) return;
+    await this.m.StockMovement.bulkCreate(
+      moves.map((mv) => ({ ...mv, reason: mv.reason ?? null, reference: mv.reference ?? null })),
+      { transaction: t },
+    );
+  }
+
+  /**
+   * After a conditional update took `decrease` units off available stock: read the row we now
+   * hold locked and, if available fell from above the threshold to at-or-below it, queue
+   * `inventory.low` in this transaction. Exactly one transaction sees each crossing, because the
+   * row lock orders them.
+   */
+  private async afterDecrease(t: Transaction, skuId: number, decrease: number): Promise<void> {
+    const now = await this.mustLevel(skuId, t);
+    if (crossedBelow(now.available + decrease, now.available, now.lowStockThreshold)) {
+      const event: InventoryLowEvent = { skuId, available: now.available, threshold: now.lowStockThreshold };
+      await this.deps.outbox(t, InventoryEvents.LOW, event);
+    }
+  }
+
+  /** Create the stock row if absent. Returns the row and whether this call created it. */
+  async init(skuId: number, onHand: number, lowStockThreshold: number): Promise<{ level: StockLevel; created: boolean }> {
+    const created = await this.tx(async (t) => {
+      try {
+        await this.m.Stock.create({ skuId, onHand, reserved: 0, lowStockThreshold }, { transaction: t });
+      } catch (err) {
+        if (isUniqueViolation(err)) return false;
+        throw err;
+      }
+      if (onHand > 0) await this.record(t, [{ skuId, type: "adjust", onHandDelta: onHand, reservedDelta: 0, reason: "initial stock" }]);
+      return true;
+    });
+    return { level: await this.mustLevel(skuId), created };
+  }
+
+  /**
+   * Reserve all `lines` (already merged and sorted) or none. A reference seen before returns
+   * that reservation (RESERVATION_REFERENCE_CONFLICT if the lines differ).
+   *
+   * The stock rows are updated first and the reservation row is inserted last, in one
+   * transaction. Concurrent calls with one reference therefore queue on the first stock row
+   * (a single lock, no cycle) and the unique key on `reference` turns every one but the first
+   * into a rollback that then reads the winner. (Inserting the reservation first makes the
+   * waiters deadlock on the unique key whenever the first attempt rolls back.)
+   */
+  async reserve(reference: string, lines: StockLine[]): Promise<Changed<Reservation>> {
+    const earlier = await this.reservation(reference);
+    if (earlier) return { value: this.sameRequest(earlier, lines), skuIds: [] };
+    try {
+      await this.tx(async (t) => {
+        const now = new Date();
+        for (const { skuId, quantity } of lines) {
+          const n = await runUpdate(
+            this.deps.sequelize,
+            "UPDATE stock SET reserved = reserved + ?, updated_at = ? WHERE sku_id = ? AND on_hand - reserved >= ?",
+            [quantity, now, skuId, quantity],
+            t,
+          );
+          if (n === 0) {
+            const level = await this.mustLevel(skuId, t);
+            const available = Math.max(0, level.available);
+            throw bizError("INSUFFICIENT_STOCK", `only ${available} of SKU ${skuId} available, ${quantity} requested`, { skuId, requested: quantity, available });
+          }
+          await this.afterDecrease(t, skuId, quantity);
+        }
+        // the unique key decides between concurrent calls with this reference: a duplicate
+        // throws here and rolls its stock updates back
+        const r = await this.m.Reservation.create({ reference, status: "OPEN" }, { transaction: t });
+        await this.m.ReservationLine.bulkCreate(
+          lines.map((l) => ({ reservationId: Number(r.id), skuId: l.skuId, quantity: l.quantity })),
+          { transaction: t },
+        );
+        await this.record(
+          t,
+          lines.map((l) => ({ skuId: l.skuId, type: "reserve", onHandDelta: 0, reservedDelta: l.quantity, reference })),
+        );
+      });
+    } catch (err) {
+      // lost to a concurrent call with this reference (duplicate key, or the winner took the
+      // stock this call queued for): answer with the winner's reservation
+      const winner = await this.reservation(reference);
+      if (winner) return { value: this.sameRequest(winner, lines), skuIds: [] };
+      throw err;
+    }
+    const mine = await this.reservation(reference);
+    if (!mine) throw new Errors.MoleculerServerError(`reservation ${reference} vanished`, 500, "INTERNAL_ERROR");
+    return { value: strip(mine), skuIds: lines.map((l) => l.skuId) };
+  }
+
+  /** An existing reservation answers a request with the same reference only if it asked for the same lines. */
+  private sameRequest(existing: Reservation, lines: StockLine[]): Reservation {
+    if (!sameLines(existing.lines, lines)) {
+      throw bizError("RESERVATION_REFERENCE_CONFLICT", `reference ${existing.reference} was already used for different lines`, {
+        reference: existing.reference,
+      });
+    }
+    return strip(existing);
+  }
+
+  /**
+   * Move a reservation along `action` (compare-and-set on its status), then apply its lines to
+   * stock. A lost compare-and-set is an idempotent repeat or a conflict (domain/reservation-state).
+   */
+  async transition(action: ReservationAction, reference: string, reason?: string): Promise<Changed<Reservation>> {
+    const { from, to } = TRANSITIONS[action];
+    const effect = LINE_EFFECT[action];
+    const skuIds = await this.tx(async (t) => {
+      const now = new Date();
+      const won = await runUpdate(
+        this.deps.sequelize,
+        "UPDATE reservations SET status = ?, updated_at = ? WHERE reference = ? AND status = ?",
+        [to, now, reference, from],
+        t,
+      );
+      if (won === 0) return null;
+      const r = (await this.reservation(reference, t))!;
+      for (const { skuId, quantity } of r.lines) {
+        const n = await runUpdate(this.deps.sequelize, effect.sql, effect.params(quantity, now, skuId), t);
+        // the reservation holds these units, so this cannot fail unless the data is corrupt
+        if (n !== 1) {
+          throw new Errors.MoleculerServerError(`stock of SKU ${skuId} cannot ${action} ${quantity} units of ${reference}`, 500, "INTERNAL_ERROR", {
+            skuId,
+            reference,
+          });
+        }
+      }
+      await this.record(
+        t,
+        r.lines.map((l) => ({ skuId: l.skuId, ...effect.movement(l.quantity), reason: reason ?? null, reference })),
+      );
+      return r.lines.map((l) => l.skuId);
+    });
+    const current = await this.reservation(reference);
+    if (!current) throw bizError("RESERVATION_NOT_FOUND", `no reservation ${reference}`, { reference });
+    if (skuIds === null && outcomeOfLostUpdate(action, current.status) === "conflict") {
+      throw bizError("RESERVATION_STATE_CONFLICT", `reservation ${reference} is ${current.status}; cannot ${action} it`, {
+        reference,
+        status: current.status,
+      });
+    }
+    return { value: strip(current), skuIds: skuIds ?? [] };
+  }
+
+  /** on_hand += delta, never below what is reserved. */
+  async adjust(skuId: number, delta: number, reason: string, reference: string | null): Promise<Changed<StockLevel>> {
+    return this.tx(async (t) => {
+      const n = await runUpdate(
+        this.deps.sequelize,
+        "UPDATE stock SET on_hand = on_hand + ?, updated_at = ? WHERE sku_id = ? AND on_hand + ? >= reserved AND on_hand + ? <= ?",
+        [delta, new Date(), skuId, delta, delta, MAX_ON_HAND],
+        t,
+      );
+      if (n === 0) {
+        const level = await this.mustLevel(skuId, t);
+        if (level.onHand + delta > MAX_ON_HAND) {
+          throw validationError([{ field: "delta", message: `on hand would exceed ${MAX_ON_HAND}`, type: "numberMax" }]);
+        }
+        throw bizError("STOCK_BELOW_RESERVED", `SKU ${skuId} has ${level.onHand} on hand and ${level.reserved} reserved; cannot adjust by ${delta}`, {
+          skuId,
+          onHand: level.onHand,
+          reserved: level.reserved,
+          delta,
+        });
+      }
+      if (delta < 0) await this.afterDecrease(t, skuId, -delta);
+      await this.record(t, [{ skuId, type: "adjust", onHandDelta: delta, reservedDelta: 0, reason, reference }]);
+      return { value: await this.mustLevel(skuId, t), skuIds: [skuId] };
+    });
+  }
+
+  /** Not a stock change: no movement, no event. */
+  async setThreshold(skuId: number, lowStockThreshold: number): Promise<StockLevel> {
+    return this.tx(async (t) => {
+      await this.m.Stock.update({ lowStockThreshold }, { where: { skuId }, transaction: t });
+      return this.mustLevel(skuId, t);
+    });
+  }
+}
+
+function strip(r: Reservation & { id?: number }): Reservation {
+  const { id: _id, ...rest } = r;
+  return rest;
+}
