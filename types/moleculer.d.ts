@@ -16,5 +16,7 @@ declare module "moleculer" {
     /** OpenAPI summary shown in /api/docs */
     summary?: string;
     tags?: string[];
+    /** the gateway passes the raw JSON body (ctx.meta.rawBody) and X-* headers (ctx.meta.headers) */
+    rawBody?: boolean;
   }
 }

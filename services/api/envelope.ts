@@ -93,6 +93,11 @@ export function mapError(err: unknown, traceId: string): MappedError {
 
   // moleculer-web's "route not found" and unknown actions: a plain 404
   if (e.name === "NotFoundError" || (e.name === "ServiceNotFoundError" && !type)) type = "NOT_FOUND";
+  // "a dependency is down or overloaded" is a 503/504 whatever status the library chose:
+  // moleculer-web's ServiceUnavailableError has no type, moleculer's ServiceNotAvailableError is a
+  // 404 and its QueueIsFullError (bulkhead) a 429
+  if (e.name === "ServiceUnavailableError" && !type) type = "SERVICE_UNAVAILABLE";
+  if (type === "SERVICE_UNAVAILABLE" || type === "REQUEST_TIMEOUT") status = ERRORS[type].status;
   if (e.name === "ValidationError" || type === "VALIDATION_ERROR") {
     status = 422;
     type = "VALIDATION_ERROR";

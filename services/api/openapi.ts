@@ -22,14 +22,23 @@ export interface ActionInfo {
 
 type Json = Record<string, unknown>;
 
-/** Expand a fastest-validator shorthand like "string|min:3|optional". */
-function expandShorthand(rule: string): Json {
-  const [type, ...rest] = rule.split("|");
-  const out: Json = { type };
+/**
+ * Expand a fastest-validator shorthand like "string|min:3|optional" the way fastest-validator's
+ * parseShortHand does: trimmed parts, the value after the first ":", "no-x" = false, "type[]".
+ */
+export function expandShorthand(rule: string): Json {
+  const [type, ...rest] = rule.split("|").map((s) => s.trim());
+  const out: Json = type.endsWith("[]") ? { type: "array", items: type.slice(0, -2) } : { type };
   for (const part of rest) {
-    const [k, v] = part.split(":");
-    if (v === undefined) out[k] = true;
-    else out[k] = /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v === "true" ? true : v === "false" ? false : v;
+    const idx = part.indexOf(":");
+    if (idx === -1) {
+      if (part.startsWith("no-")) out[part.slice(3)] = false;
+      else out[part] = true;
+      continue;
+    }
+    const k = part.slice(0, idx).trim();
+    const v = part.slice(idx + 1).trim();
+    out[k] = v === "true" ? true : v === "false" ? false : v !== "" && !Number.isNaN(Number(v)) ? Number(v) : v;
   }
   return out;
 }
@@ -37,7 +46,13 @@ function expandShorthand(rule: string): Json {
 function normalise(rule: unknown): Json {
   if (typeof rule === "string") return expandShorthand(rule);
   if (Array.isArray(rule)) return { type: "multi", rules: rule.map(normalise) };
-  return (rule ?? {}) as Json;
+  const r = (rule ?? {}) as Json;
+  // nested object shorthand: { $$type: "object|optional", street: "string", ... }
+  if (typeof r.$$type === "string") {
+    const { $$type, ...props } = r;
+    return { ...expandShorthand($$type as string), props };
+  }
+  return r;
 }
 
 export function isOptional(rule: unknown): boolean {
@@ -72,7 +87,15 @@ export function toJsonSchema(rule: unknown): Json {
       s.type = r.integer ? "integer" : "number";
       if (typeof r.min === "number") s.minimum = r.min;
       if (typeof r.max === "number") s.maximum = r.max;
-      if (r.positive) s.exclusiveMinimum = 0;
+      // OpenAPI 3.0: exclusiveMinimum is a boolean modifier of minimum
+      if (r.positive && (typeof r.min !== "number" || r.min <= 0)) {
+        s.minimum = 0;
+        s.exclusiveMinimum = true;
+      }
+      if (r.negative && (typeof r.max !== "number" || r.max >= 0)) {
+        s.maximum = 0;
+        s.exclusiveMaximum = true;
+      }
       break;
     }
     case "boolean":

@@ -43,6 +43,8 @@ export interface MallConfig {
   adminPassword: string | null;
   sandboxSecret: string;
   orderPaymentTimeoutSec: number;
+  /** how often each orders node looks for expired unpaid orders (ORDER_SWEEP_INTERVAL_MS) */
+  orderSweepIntervalMs: number;
   seckillPaymentTimeoutSec: number;
   requestTimeoutMs: number;
   rateLimit: RateLimitConfig;
@@ -62,12 +64,13 @@ function str(env: Env, key: string): string | null {
   return v === undefined || v.trim() === "" ? null : v.trim();
 }
 
-function int(env: Env, key: string, def: number, min = 0): number {
+function int(env: Env, key: string, def: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const v = str(env, key);
   if (v === null) return def;
   if (!/^-?\d+$/.test(v)) throw new ConfigError(`${key} must be an integer, got "${v}"`);
   const n = Number(v);
   if (n < min) throw new ConfigError(`${key} must be >= ${min}, got ${n}`);
+  if (n > max) throw new ConfigError(`${key} must be <= ${max}, got ${n}`);
   return n;
 }
 
@@ -135,7 +138,7 @@ export function parseConfig(env: Env = process.env): MallConfig {
     jwtSecretGenerated,
     accessTokenTtlSec: int(env, "ACCESS_TOKEN_TTL", 900, 10),
     refreshTokenTtlSec: int(env, "REFRESH_TOKEN_TTL", 30 * 24 * 3600, 60),
-    port: int(env, "PORT", 3000),
+    port: int(env, "PORT", 3000, 0, 65535),
     host: str(env, "HOST") ?? "0.0.0.0",
     services: services
       ? services
@@ -145,7 +148,7 @@ export function parseConfig(env: Env = process.env): MallConfig {
       : null,
     logLevel: (str(env, "LOG_LEVEL") ?? "info").toLowerCase(),
     logFormat: logFormat === "pretty" ? "pretty" : logFormat === "json" ? "json" : shape === "cluster" ? "json" : "pretty",
-    metricsPort: metricsPortRaw === "off" ? null : int(env, "METRICS_PORT", 3030),
+    metricsPort: metricsPortRaw === "off" ? null : int(env, "METRICS_PORT", 3030, 0, 65535),
     tracingExporter: !tracing || tracing.toLowerCase() === "none" ? null : (tracing.toLowerCase() as "console" | "zipkin"),
     zipkinUrl: str(env, "ZIPKIN_URL") ?? "http://127.0.0.1:9411",
     migrateOnStart: bool(env, "MIGRATE_ON_START", shape === "embedded"),
@@ -154,6 +157,7 @@ export function parseConfig(env: Env = process.env): MallConfig {
     adminPassword: str(env, "ADMIN_PASSWORD"),
     sandboxSecret,
     orderPaymentTimeoutSec: int(env, "ORDER_PAYMENT_TIMEOUT", 900, 1),
+    orderSweepIntervalMs: int(env, "ORDER_SWEEP_INTERVAL_MS", 5000, 100),
     seckillPaymentTimeoutSec: int(env, "SECKILL_PAYMENT_TIMEOUT", 300, 1),
     requestTimeoutMs: int(env, "REQUEST_TIMEOUT", 10_000),
     rateLimit: {
@@ -189,7 +193,7 @@ export function resetConfig(): void {
 
 /** A one-line description of which backend each concern uses, logged at start. */
 export function describeBackends(cfg: MallConfig): Record<string, string> {
-  const redact = (u: string) => u.replace(/\/\/([^:@/]+):([^@/]+)@/, "//$1:***@");
+  const redact = (u: string) => u.replace(/\/\/([^:@/]*):([^@/]+)@/, "//$1:***@");
   return {
     shape: cfg.shape,
     transport: cfg.transporter ? redact(cfg.transporter) : "none (in-process, single node)",
