@@ -55,7 +55,8 @@ export interface ProductAttrs {
   description: string;
   categoryId: number;
   brandId: number | null;
-  status: "ON_SALE" | "OFF_SALE";
+  /** DELETED only together with deleted_at: keeps deleted rows out of every status index scan */
+  status: "ON_SALE" | "OFF_SALE" | "DELETED";
   images: string[];
   minPrice: number;
   maxPrice: number;
