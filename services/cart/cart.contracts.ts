@@ -1,0 +1,65 @@
+/** What other services and clients may rely on from `cart`. */
+
+export const CartActions = {
+  /** internal: the selected lines of a user's cart, for checkout */
+  SELECTED_LINES: "cart.selectedLines",
+  /** internal: drop lines after they were ordered */
+  REMOVE_LINES: "cart.removeLines",
+} as const;
+
+export interface CartLine {
+  skuId: number;
+  quantity: number;
+  selected: boolean;
+  /** epoch ms when the SKU first went into the cart */
+  addedAt: number;
+}
+
+/**
+ * Why a line cannot be ordered as it stands: OFF_SALE (product taken off sale), UNAVAILABLE
+ * (SKU no longer exists), SHORT (fewer units available than the quantity). null when fine.
+ */
+export type CartLineProblem = "OFF_SALE" | "UNAVAILABLE" | "SHORT" | null;
+
+export interface CartItemView {
+  skuId: number;
+  productId: number | null;
+  skuCode: string | null;
+  title: string | null;
+  attrs: Record<string, string>;
+  imageUrl: string | null;
+  unitPrice: number | null;
+  currency: string;
+  quantity: number;
+  selected: boolean;
+  /** units available now; null when inventory did not answer */
+  available: number | null;
+  /** unitPrice × quantity (0 when the SKU is gone) */
+  subtotal: number;
+  problem: CartLineProblem;
+  addedAt: string;
+}
+
+export interface CartTotals {
+  itemsTotal: number;
+  discount: number;
+  pointsDeduction: number;
+  shippingFee: number;
+  payable: number;
+  currency: string;
+  /** selected lines counted in the totals (on sale) */
+  selectedCount: number;
+}
+
+export interface CartView {
+  items: CartItemView[];
+  totals: CartTotals;
+}
+
+export interface SelectedLinesParams {
+  userId: number;
+}
+export interface RemoveLinesParams {
+  userId: number;
+  skuIds: number[];
+}

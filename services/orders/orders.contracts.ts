@@ -1,0 +1,163 @@
+/**
+ * What other services may call on `orders`, what it publishes, and what it consumes.
+ * Callers branch on `err.type` (ORDER_NOT_FOUND, ORDER_STATE_CONFLICT, OUT_OF_STOCK, …).
+ */
+import type { OrderStatus } from "./domain/order-state";
+
+export type { OrderStatus };
+
+/** Durable channels written through the outbox (payload = `data` of the event envelope). */
+export const OrderEvents = {
+  CREATED: "order.created",
+  PAID: "order.paid",
+  CANCELLED: "order.cancelled",
+  SHIPPED: "order.shipped",
+  COMPLETED: "order.completed",
+} as const;
+
+/** Channels orders consumes (published by payments), in consumer group "orders". */
+export { PaymentEvents } from "../payments/payments.contracts";
+
+export const OrderActions = {
+  GET_FOR_PAYMENT: "orders.getForPayment",
+  REVIEWABLE: "orders.reviewable",
+} as const;
+
+export interface OrderLineItem {
+  skuId: number;
+  quantity: number;
+}
+
+export interface OrderCreatedEvent {
+  orderNo: string;
+  userId: number;
+  payable: number;
+  currency: string;
+  expiresAt: string;
+  items: OrderLineItem[];
+}
+export interface OrderPaidEvent {
+  orderNo: string;
+  userId: number;
+  paymentNo: string;
+  amount: number;
+  items: OrderLineItem[];
+}
+export interface OrderCancelledEvent {
+  orderNo: string;
+  userId: number;
+  reason: string;
+}
+export interface OrderShippedEvent {
+  orderNo: string;
+  userId: number;
+  carrier: string;
+  trackingNo: string;
+}
+export interface OrderCompletedEvent {
+  orderNo: string;
+  userId: number;
+  items: OrderLineItem[];
+}
+
+/** payments → orders (event payloads) and orders → payments (payments.refund, idempotent per afterSalesId). */
+export type { PaymentSucceededEvent, PaymentRefundedEvent, RefundParams, RefundResult } from "../payments/payments.contracts";
+export { PaymentActions, autoRefundId } from "../payments/payments.contracts";
+
+/** orders.getForPayment (internal). */
+export interface GetForPaymentParams {
+  orderNo: string;
+}
+export interface OrderForPayment {
+  orderNo: string;
+  userId: number;
+  status: OrderStatus;
+  payable: number;
+  currency: string;
+  expiresAt: string;
+}
+
+/** orders.reviewable (internal): resolves when the line is the user's and the order COMPLETED. */
+export interface ReviewableParams {
+  userId: number;
+  orderNo: string;
+  skuId: number;
+}
+export interface ReviewableResult {
+  orderNo: string;
+  skuId: number;
+  productId: number;
+  title: string;
+}
+
+export interface AddressSnapshot {
+  id: number;
+  name: string;
+  mobile: string;
+  province: string;
+  city: string;
+  district: string;
+  detail: string;
+}
+
+export interface OrderItemDto {
+  skuId: number;
+  productId: number;
+  skuCode: string;
+  title: string;
+  attrs: Record<string, string>;
+  imageUrl: string | null;
+  unitPrice: number;
+  quantity: number;
+  subtotal: number;
+}
+
+export interface TimelineEntry {
+  status: OrderStatus;
+  from: OrderStatus | null;
+  at: string;
+  note: string;
+  actor: string;
+}
+
+export interface OrderDto {
+  orderNo: string;
+  userId: number;
+  status: OrderStatus;
+  source: "NORMAL" | "SECKILL";
+  items: OrderItemDto[];
+  address: AddressSnapshot;
+  itemsTotal: number;
+  discount: number;
+  pointsDeduction: number;
+  shippingFee: number;
+  payable: number;
+  currency: string;
+  couponId: number | null;
+  remark: string;
+  expiresAt: string;
+  paidAt: string | null;
+  paymentNo: string | null;
+  shipment: { carrier: string; trackingNo: string; shippedAt: string } | null;
+  completedAt: string | null;
+  cancelledAt: string | null;
+  cancelReason: string | null;
+  createdAt: string;
+  timeline: TimelineEntry[];
+}
+
+export type AfterSalesStatus = "REQUESTED" | "APPROVED" | "REJECTED" | "COMPLETED";
+
+export interface AfterSalesDto {
+  id: number;
+  orderNo: string;
+  userId: number;
+  status: AfterSalesStatus;
+  reason: string;
+  amount: number;
+  currency: string;
+  note: string | null;
+  refundNo: string | null;
+  createdAt: string;
+  updatedAt: string;
+}

@@ -1,0 +1,322 @@
+/**
+ * Orders: checkout (an idempotent saga, checkout.ts), the status machine (domain/order-state.ts,
+ * every change a compare-and-set with a timeline row, order-store.ts), expiry of unpaid orders
+ * (expiry.ts), shipping and receipt, after-sales refunds (aftersales.ts), payment events
+ * (payment-events.ts) and the check that lets a buyer review a line (orders.reviewable).
+ */
+import type { Context, Service, ServiceSchema } from "moleculer";
+import type { Sequelize, Transaction } from "sequelize";
+import { DbMixin } from "../../mixins/db.mixin";
+import { EventEnvelope, OutboxMixin } from "../../mixins/outbox.mixin";
+import { OrderModels, defineOrderModels } from "../../models/orders";
+import type { Meta } from "../api/api.service";
+import { MallConfig, configOf } from "../shared/config";
+import { bizError } from "../shared/errors";
+import { approveRefund, onRefunded, rejectRefund, requestRefund } from "./aftersales";
+import { CreateOrderParams, placeOrder } from "./checkout";
+import { ORDER_STATUSES } from "./domain/order-state";
+import { cancelOrder, sweepOnce } from "./expiry";
+import { OrderStore, afterSalesDto } from "./order-store";
+import { onPaymentSucceeded } from "./payment-events";
+import {
+  GetForPaymentParams,
+  OrderCompletedEvent,
+  OrderEvents,
+  OrderForPayment,
+  OrderShippedEvent,
+  PaymentEvents,
+  PaymentRefundedEvent,
+  PaymentSucceededEvent,
+  ReviewableParams,
+  ReviewableResult,
+} from "./orders.contracts";
+
+type Ctx<P = Record<string, never>> = Context<P, Meta>;
+
+export type OrdersThis = Service & {
+  cfg: MallConfig;
+  models: OrderModels;
+  sequelize: Sequelize;
+  store: OrderStore;
+  paymentTimeoutSec: number;
+  $sweepTimer?: NodeJS.Timeout;
+  $sweeping?: Promise<unknown> | null;
+  $sweepStopped?: boolean;
+  tx<T>(fn: (t: Transaction) => Promise<T>): Promise<T>;
+  outbox(t: Transaction, channel: string, data: unknown): Promise<unknown>;
+  once<T>(consumer: string, eventId: string, fn: (t: Transaction) => Promise<T>): Promise<{ applied: boolean; result?: T }>;
+  sweep(): Promise<unknown>;
+};
+
+const orderNo = { type: "string", min: 1, max: 32, trim: true };
+const pageParams = {
+  page: { type: "number", integer: true, min: 1, default: 1, convert: true },
+  pageSize: { type: "number", integer: true, min: 1, max: 100, default: 20, convert: true },
+};
+const statusFilter = { type: "enum", values: [...ORDER_STATUSES], optional: true };
+const adminNote = { note: { type: "string", max: 255, optional: true, trim: true } };
+
+const OrdersService = {
+  name: "orders",
+  mixins: [DbMixin({ service: "orders", define: defineOrderModels, primary: "Order" }), OutboxMixin({ producer: "orders" })],
+  settings: { rest: "/" },
+
+  actions: {
+    create: {
+      rest: "POST /orders",
+      summary: "Place an order (Idempotency-Key required); without items, the selected cart lines",
+      params: {
+        addressId: { type: "number", integer: true, positive: true },
+        items: {
+          type: "array",
+          optional: true,
+          min: 1,
+          max: 100,
+          items: {
+            type: "object",
+            strict: true,
+            props: { skuId: { type: "number", integer: true, positive: true }, quantity: { type: "number", integer: true, min: 1, max: 99 } },
+          },
+        },
+        couponId: { type: "number", integer: true, positive: true, optional: true },
+        usePoints: { type: "number", integer: true, min: 0, max: 100_000_000, optional: true },
+        remark: { type: "string", max: 255, optional: true, trim: true },
+      },
+      async handler(this: OrdersThis, ctx: Ctx<CreateOrderParams>) {
+        const { order, replayed } = await placeOrder(this, ctx);
+        ctx.meta.$statusCode = 201;
+        if (replayed) ctx.meta.$responseHeaders = { "Idempotent-Replayed": "true" };
+        return order;
+      },
+    },
+
+    list: {
+      rest: "GET /orders",
+      summary: "My orders, newest first",
+      params: { status: statusFilter, ...pageParams },
+      async handler(this: OrdersThis, ctx: Ctx<{ status?: string; page: number; pageSize: number }>) {
+        const where: Record<string, unknown> = { userId: ctx.meta.user!.id };
+        if (ctx.params.status) where.status = ctx.params.status;
+        return this.store.page(where, ctx.params.page, ctx.params.pageSize);
+      },
+    },
+
+    get: {
+      rest: "GET /orders/:orderNo",
+      summary: "One of my orders with its lines, address and timeline",
+      params: { orderNo },
+      async handler(this: OrdersThis, ctx: Ctx<{ orderNo: string }>) {
+        return this.store.dto(ctx.params.orderNo, ctx.meta.user!.id);
+      },
+    },
+
+    cancel: {
+      rest: "POST /orders/:orderNo/cancel",
+      summary: "Cancel my unpaid order (stock goes back)",
+      params: { orderNo },
+      async handler(this: OrdersThis, ctx: Ctx<{ orderNo: string }>) {
+        const userId = ctx.meta.user!.id;
+        await cancelOrder(this, ctx.params.orderNo, { action: "cancel", who: { kind: "buyer", id: userId }, reason: "cancelled by buyer", userId });
+        return this.store.dto(ctx.params.orderNo, userId);
+      },
+    },
+
+    confirmReceipt: {
+      rest: "POST /orders/:orderNo/confirm-receipt",
+      summary: "Confirm a shipped order arrived (SHIPPED → COMPLETED)",
+      params: { orderNo },
+      async handler(this: OrdersThis, ctx: Ctx<{ orderNo: string }>) {
+        const userId = ctx.meta.user!.id;
+        const items = await this.store.lineItems(ctx.params.orderNo);
+        await this.store.transition(ctx.params.orderNo, "confirm", { kind: "buyer", id: userId }, {
+          userId,
+          note: "receipt confirmed",
+          set: { completed_at: new Date() },
+          event: (o): [string, OrderCompletedEvent] => [OrderEvents.COMPLETED, { orderNo: o.orderNo, userId, items }],
+        });
+        return this.store.dto(ctx.params.orderNo, userId);
+      },
+    },
+
+    requestRefund: {
+      rest: "POST /orders/:orderNo/refund",
+      summary: "Ask for a refund of a PAID or SHIPPED order",
+      params: { orderNo, reason: { type: "string", min: 1, max: 255, trim: true } },
+      async handler(this: OrdersThis, ctx: Ctx<{ orderNo: string; reason: string }>) {
+        ctx.meta.$statusCode = 201;
+        return requestRefund(this, ctx.meta.user!.id, ctx.params.orderNo, ctx.params.reason);
+      },
+    },
+
+    refunds: {
+      rest: "GET /orders/:orderNo/refunds",
+      summary: "Refund requests of one of my orders",
+      params: { orderNo },
+      async handler(this: OrdersThis, ctx: Ctx<{ orderNo: string }>) {
+        await this.store.mustFind(ctx.params.orderNo, ctx.meta.user!.id);
+        const rows = await this.models.AfterSales.findAll({ where: { orderNo: ctx.params.orderNo }, order: [["id", "DESC"]] });
+        return rows.map(afterSalesDto);
+      },
+    },
+
+    adminList: {
+      rest: "GET /admin/orders",
+      roles: ["operator", "admin"],
+      summary: "All orders (admin)",
+      params: { status: statusFilter, userId: { type: "number", integer: true, positive: true, optional: true, convert: true }, ...pageParams },
+      async handler(this: OrdersThis, ctx: Ctx<{ status?: string; userId?: number; page: number; pageSize: number }>) {
+        const where: Record<string, unknown> = {};
+        if (ctx.params.status) where.status = ctx.params.status;
+        if (ctx.params.userId) where.userId = ctx.params.userId;
+        return this.store.page(where, ctx.params.page, ctx.params.pageSize);
+      },
+    },
+
+    adminGet: {
+      rest: "GET /admin/orders/:orderNo",
+      roles: ["operator", "admin"],
+      summary: "Any order (admin)",
+      params: { orderNo },
+      async handler(this: OrdersThis, ctx: Ctx<{ orderNo: string }>) {
+        return this.store.dto(ctx.params.orderNo);
+      },
+    },
+
+    ship: {
+      rest: "POST /admin/orders/:orderNo/ship",
+      roles: ["operator", "admin"],
+      summary: "Ship a paid order (admin)",
+      params: { orderNo, carrier: { type: "string", min: 1, max: 64, trim: true }, trackingNo: { type: "string", min: 1, max: 64, trim: true } },
+      async handler(this: OrdersThis, ctx: Ctx<{ orderNo: string; carrier: string; trackingNo: string }>) {
+        const { carrier, trackingNo } = ctx.params;
+        await this.store.transition(ctx.params.orderNo, "ship", { kind: "admin", id: ctx.meta.user!.id }, {
+          note: `shipped by ${carrier}, tracking ${trackingNo}`,
+          set: { carrier, tracking_no: trackingNo, shipped_at: new Date() },
+          event: (o): [string, OrderShippedEvent] => [OrderEvents.SHIPPED, { orderNo: o.orderNo, userId: Number(o.userId), carrier, trackingNo }],
+        });
+        return this.store.dto(ctx.params.orderNo);
+      },
+    },
+
+    adminRefunds: {
+      rest: "GET /admin/refunds",
+      roles: ["operator", "admin"],
+      summary: "Refund requests (admin)",
+      params: { status: { type: "enum", values: ["REQUESTED", "APPROVED", "REJECTED", "COMPLETED"], optional: true }, ...pageParams },
+      async handler(this: OrdersThis, ctx: Ctx<{ status?: string; page: number; pageSize: number }>) {
+        const { rows, count } = await this.models.AfterSales.findAndCountAll({
+          where: ctx.params.status ? { status: ctx.params.status } : {},
+          order: [["id", "DESC"]],
+          limit: ctx.params.pageSize,
+          offset: (ctx.params.page - 1) * ctx.params.pageSize,
+        });
+        return { items: rows.map(afterSalesDto), total: count, page: ctx.params.page, pageSize: ctx.params.pageSize };
+      },
+    },
+
+    approveRefund: {
+      rest: "POST /admin/refunds/:id/approve",
+      roles: ["operator", "admin"],
+      summary: "Approve a refund: money back through the payment channel, stock back if unshipped (admin)",
+      params: { id: { type: "number", integer: true, positive: true, convert: true }, ...adminNote },
+      async handler(this: OrdersThis, ctx: Ctx<{ id: number; note?: string }>) {
+        return approveRefund(this, ctx.meta.user!.id, ctx.params.id, ctx.params.note);
+      },
+    },
+
+    rejectRefund: {
+      rest: "POST /admin/refunds/:id/reject",
+      roles: ["operator", "admin"],
+      summary: "Reject a refund: the order returns to PAID or SHIPPED (admin)",
+      params: { id: { type: "number", integer: true, positive: true, convert: true }, ...adminNote },
+      async handler(this: OrdersThis, ctx: Ctx<{ id: number; note?: string }>) {
+        return rejectRefund(this, ctx.meta.user!.id, ctx.params.id, ctx.params.note);
+      },
+    },
+
+    getForPayment: {
+      visibility: "public",
+      summary: "Internal: what payments needs to open a payment",
+      params: { orderNo },
+      async handler(this: OrdersThis, ctx: Context<GetForPaymentParams>): Promise<OrderForPayment> {
+        const o = await this.store.mustFind(ctx.params.orderNo);
+        return { orderNo: o.orderNo, userId: Number(o.userId), status: o.status as OrderForPayment["status"], payable: o.payable, currency: o.currency, expiresAt: new Date(o.expiresAt).toISOString() };
+      },
+    },
+
+    reviewable: {
+      visibility: "public",
+      summary: "Internal: the line exists on the user's own COMPLETED order",
+      params: { userId: { type: "number", integer: true, positive: true }, orderNo, skuId: { type: "number", integer: true, positive: true } },
+      async handler(this: OrdersThis, ctx: Context<ReviewableParams>): Promise<ReviewableResult> {
+        const o = await this.store.mustFind(ctx.params.orderNo, ctx.params.userId);
+        const line = await this.models.OrderLine.findOne({ where: { orderNo: o.orderNo, skuId: ctx.params.skuId } });
+        if (!line) throw bizError("ORDER_LINE_NOT_FOUND", undefined, { orderNo: o.orderNo, skuId: ctx.params.skuId });
+        if (o.status !== "COMPLETED") throw bizError("REVIEW_NOT_ALLOWED", `the order is ${o.status}; reviews open once it is COMPLETED`, { status: o.status });
+        return { orderNo: o.orderNo, skuId: Number(line.skuId), productId: Number(line.productId), title: line.title };
+      },
+    },
+
+    sweepExpired: {
+      visibility: "public",
+      summary: "Internal: run one expiry sweep on this node now",
+      params: {},
+      async handler(this: OrdersThis) {
+        return this.sweep();
+      },
+    },
+  },
+
+  channels: {
+    [PaymentEvents.SUCCEEDED]: {
+      group: "orders",
+      async handler(this: OrdersThis, env: EventEnvelope<PaymentSucceededEvent>) {
+        await onPaymentSucceeded(this, env);
+      },
+    },
+    [PaymentEvents.REFUNDED]: {
+      group: "orders",
+      async handler(this: OrdersThis, env: EventEnvelope<PaymentRefundedEvent>) {
+        await onRefunded(this, env);
+      },
+    },
+  },
+
+  methods: {
+    /** One sweep at a time per node; nodes race each other only through compare-and-set. */
+    async sweep(this: OrdersThis) {
+      if (this.$sweeping) return this.$sweeping;
+      this.$sweeping = sweepOnce(this).finally(() => (this.$sweeping = null));
+      return this.$sweeping;
+    },
+  },
+
+  created(this: OrdersThis) {
+    this.cfg = configOf(this);
+    this.paymentTimeoutSec = this.cfg.orderPaymentTimeoutSec;
+    this.store = new OrderStore({ sequelize: this.sequelize, models: this.models, outbox: (t, c, d) => this.outbox(t, c, d) });
+  },
+
+  started(this: OrdersThis) {
+    this.$sweepStopped = false;
+    const every = this.cfg.orderSweepIntervalMs;
+    const tick = () => {
+      if (this.$sweepStopped) return;
+      this.sweep()
+        .catch((err) => this.logger.warn("expiry sweep failed; next tick retries", (err as Error)?.message ?? err))
+        .finally(() => {
+          // jitter keeps many nodes from sweeping in lockstep
+          if (!this.$sweepStopped) this.$sweepTimer = setTimeout(tick, every * (0.75 + Math.random() * 0.5));
+        });
+    };
+    this.$sweepTimer = setTimeout(tick, every * Math.random());
+  },
+
+  async stopped(this: OrdersThis) {
+    this.$sweepStopped = true;
+    if (this.$sweepTimer) clearTimeout(this.$sweepTimer);
+    if (this.$sweeping) await this.$sweeping.catch(() => undefined);
+  },
+};
+
+export default OrdersService as unknown as ServiceSchema;
