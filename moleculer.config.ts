@@ -7,6 +7,7 @@ import type { BrokerOptions, Middleware } from "moleculer";
 import { Middleware as ChannelsMiddleware } from "@moleculer/channels";
 import { MallConfig, getConfig } from "./services/shared/config";
 import { StrictValidator } from "./services/shared/validator";
+import { RacingSafeNatsAdapter } from "./services/shared/nats-channels";
 
 export function channelAdapter(cfg: MallConfig): unknown {
   const common = {
@@ -16,9 +17,7 @@ export function channelAdapter(cfg: MallConfig): unknown {
   };
   if (!cfg.channelsUrl) return { type: "Fake", options: common };
   if (cfg.channelsUrl.startsWith("nats")) {
-    return {
-      type: "NATS",
-      options: {
+    return new RacingSafeNatsAdapter({
         ...common,
         nats: {
           url: cfg.channelsUrl,
@@ -26,15 +25,37 @@ export function channelAdapter(cfg: MallConfig): unknown {
           streamConfig: { duplicate_window: 2 * 60 * 1_000_000_000 },
           consumerOptions: { config: { deliver_policy: "all", ack_wait: 30 * 1_000_000_000 } },
         },
-      },
-    };
+    });
   }
   return { type: "Redis", options: { ...common, redis: cfg.channelsUrl } };
 }
 
+/**
+ * Backoff for channel consumers. The NATS adapter naks a failed message at once and JetStream
+ * redelivers it at once, so `maxRetries` attempts would be spent within milliseconds of a
+ * passing hiccup (a deadlock victim, a peer restarting) before the message is dead-lettered.
+ * Waiting before the failure is reported spaces the attempts: 200 ms × 2^(delivery−1), ≤ 5 s
+ * (well inside ack_wait). The in-process outbox delivery (embedded shape) has its own backoff.
+ */
+export const ChannelBackoffMiddleware = {
+  name: "ChannelBackoff",
+  localChannel(next: (msg: unknown, raw: unknown) => Promise<unknown>) {
+    return async (msg: unknown, raw: unknown) => {
+      try {
+        return await next(msg, raw);
+      } catch (err) {
+        const delivery = (raw as { info?: { redeliveryCount?: number } } | undefined)?.info?.redeliveryCount ?? 1;
+        await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** Math.max(0, delivery - 1), 5000)));
+        throw err;
+      }
+    };
+  },
+};
+
 export function brokerOptions(cfg: MallConfig = getConfig()): BrokerOptions {
   const middlewares: Middleware[] = [
     ChannelsMiddleware({ adapter: channelAdapter(cfg) } as never) as Middleware,
+    ChannelBackoffMiddleware as unknown as Middleware,
   ];
 
   const tracingExporter =

@@ -10,8 +10,8 @@
  * The effect is a call to the local action, which runs its own transaction; it is not wrapped in
  * `once()` because on SQLite that would nest two write transactions (see OutboxMixin.once).
  *
- * A transient failure is rethrown after a short backoff (the NATS adapter naks at once, so the
- * delay is the only spacing between redeliveries); after `maxRetries` the message is dead-lettered.
+ * A failure is rethrown: JetStream redelivers it (spaced by ChannelBackoffMiddleware in
+ * moleculer.config.ts) and after `maxRetries` deliveries it is dead-lettered.
  */
 import type { Service, ServiceSchema } from "moleculer";
 import type { EventEnvelope } from "../../mixins/outbox.mixin";
@@ -26,8 +26,6 @@ interface OrderFact {
   orderNo: string;
 }
 
-type Raw = { info?: { redeliveryCount?: number } } | undefined;
-
 type InventoryEventsThis = Service & {
   actions: {
     commit(p: { reference: string }): Promise<Reservation>;
@@ -35,7 +33,7 @@ type InventoryEventsThis = Service & {
   };
   hasProcessed(consumer: string, eventId: string): Promise<boolean>;
   once<T>(consumer: string, eventId: string, fn: () => Promise<T>): Promise<{ applied: boolean }>;
-  onOrderFact(env: EventEnvelope<OrderFact>, raw: Raw, effect: (orderNo: string) => Promise<unknown>): Promise<void>;
+  onOrderFact(env: EventEnvelope<OrderFact>, effect: (orderNo: string) => Promise<unknown>): Promise<void>;
 };
 
 const errType = (err: unknown) => (err as { type?: string })?.type;
@@ -43,8 +41,6 @@ const isBusiness = (err: unknown) => {
   const code = (err as { code?: number })?.code;
   return typeof code === "number" && code >= 400 && code < 500;
 };
-/** 200 ms × 2^redeliveries, at most 5 s */
-const backoffMs = (raw: Raw) => Math.min(200 * 2 ** (raw?.info?.redeliveryCount ?? 0), 5000);
 
 const InventoryEventsMixin = {
   channels: {
@@ -52,8 +48,8 @@ const InventoryEventsMixin = {
       group: INVENTORY_CONSUMER,
       maxInFlight: 20,
       maxRetries: 10,
-      async handler(this: InventoryEventsThis, env: EventEnvelope<OrderFact>, raw: Raw) {
-        await this.onOrderFact(env, raw, async (orderNo) => {
+      async handler(this: InventoryEventsThis, env: EventEnvelope<OrderFact>) {
+        await this.onOrderFact(env, async (orderNo) => {
           try {
             await this.actions.commit({ reference: orderNo });
           } catch (err) {
@@ -69,8 +65,8 @@ const InventoryEventsMixin = {
       group: INVENTORY_CONSUMER,
       maxInFlight: 20,
       maxRetries: 10,
-      async handler(this: InventoryEventsThis, env: EventEnvelope<OrderFact>, raw: Raw) {
-        await this.onOrderFact(env, raw, async (orderNo) => {
+      async handler(this: InventoryEventsThis, env: EventEnvelope<OrderFact>) {
+        await this.onOrderFact(env, async (orderNo) => {
           try {
             await this.actions.release({ reference: orderNo, reason: "order cancelled" });
           } catch (err) {
@@ -87,7 +83,7 @@ const InventoryEventsMixin = {
   },
 
   methods: {
-    async onOrderFact(this: InventoryEventsThis, env: EventEnvelope<OrderFact>, raw: Raw, effect: (orderNo: string) => Promise<unknown>) {
+    async onOrderFact(this: InventoryEventsThis, env: EventEnvelope<OrderFact>, effect: (orderNo: string) => Promise<unknown>) {
       const orderNo = env?.data?.orderNo;
       if (!env?.eventId || typeof orderNo !== "string" || !orderNo) {
         // retrying cannot fix a malformed message: acknowledge it, loudly
@@ -95,12 +91,7 @@ const InventoryEventsMixin = {
         return;
       }
       if (await this.hasProcessed(INVENTORY_CONSUMER, env.eventId)) return;
-      try {
-        await effect(orderNo);
-      } catch (err) {
-        if (!isBusiness(err)) await new Promise((r) => setTimeout(r, backoffMs(raw)));
-        throw err;
-      }
+      await effect(orderNo);
       await this.once(INVENTORY_CONSUMER, env.eventId, async () => undefined);
     },
   },

@@ -1,0 +1,140 @@
+/**
+ * What other services may call on `payments`, what payments calls on others, and what it
+ * publishes. Channel payloads are the `data` of the outbox envelope
+ * `{ eventId, type, occurredAt, producer, data }` (mixins/outbox.mixin.ts).
+ */
+import type { PaymentChannel, PaymentStatus, RefundStatus } from "../../models/payments";
+
+export type { PaymentChannel, PaymentStatus, RefundStatus };
+
+/** Durable channels (outbox → @moleculer/channels). */
+export const PaymentEvents = {
+  SUCCEEDED: "payment.succeeded",
+  FAILED: "payment.failed",
+  REFUNDED: "payment.refunded",
+} as const;
+
+export const PaymentActions = {
+  REFUND: "payments.refund",
+  NOTIFY_SANDBOX: "payments.notifySandbox",
+} as const;
+
+/** Actions of other services that payments calls. */
+export const PaymentDeps = {
+  ORDER_FOR_PAYMENT: "orders.getForPayment",
+  WALLET_DEBIT: "users.walletDebit",
+  WALLET_CREDIT: "users.walletCredit",
+} as const;
+
+/** Reference formats on the wallet ledger (idempotency keys of users.walletDebit/Credit). */
+export const walletPayReference = (paymentNo: string) => `pay:${paymentNo}`;
+export const walletRefundReference = (refundNo: string) => `refund:${refundNo}`;
+/** afterSalesId of the automatic refund of a payment that landed on a cancelled/expired order. */
+export const autoRefundId = (paymentNo: string) => `auto-${paymentNo}`;
+
+/** orders.getForPayment (internal, implemented by orders). */
+export interface OrderForPaymentParams {
+  orderNo: string;
+}
+export interface OrderForPayment {
+  orderNo: string;
+  userId: number;
+  status: string;
+  payable: number;
+  currency: string;
+  expiresAt: string | null;
+}
+
+/** POST /payments */
+export interface CreatePaymentParams {
+  orderNo: string;
+  channel: PaymentChannel;
+}
+
+export interface RefundDto {
+  refundNo: string;
+  paymentNo: string;
+  orderNo: string;
+  afterSalesId: string;
+  amount: number;
+  currency: string;
+  status: RefundStatus;
+  reason: string;
+  failureReason: string | null;
+  createdAt: string;
+  completedAt: string | null;
+}
+
+export interface PaymentDto {
+  paymentNo: string;
+  orderNo: string;
+  userId: number;
+  channel: PaymentChannel;
+  amount: number;
+  currency: string;
+  status: PaymentStatus;
+  refundedAmount: number;
+  failureReason: string | null;
+  paidAt: string | null;
+  createdAt: string;
+  /** sandbox only: where the buyer completes the payment */
+  payUrl?: string;
+  refunds?: RefundDto[];
+}
+
+/**
+ * payments.refund (internal; orders calls it when an after-sales request is approved, and with
+ * `afterSalesId: autoRefundId(paymentNo)` when a payment lands on a cancelled order).
+ * Idempotent per afterSalesId: the same id again returns the same refund; the same id with a
+ * different order or amount is REFUND_CONFLICT. `paymentNo` is optional: by default the order's
+ * successful payment is refunded (for `auto-<paymentNo>` ids, that payment).
+ */
+export interface RefundParams {
+  orderNo: string;
+  afterSalesId: string;
+  amount: number;
+  reason: string;
+  paymentNo?: string;
+}
+export interface RefundResult {
+  refundNo: string;
+  status: RefundStatus;
+}
+
+/** The sandbox provider's callback body (POST /payments/notify/sandbox). */
+export interface SandboxCallback {
+  paymentNo: string;
+  providerTxnId: string;
+  amount: number;
+  currency: string;
+  result: "SUCCESS" | "FAIL";
+  /** ISO-8601 UTC */
+  timestamp: string;
+  nonce: string;
+}
+
+/** `data` of the payment.succeeded envelope. */
+export interface PaymentSucceededEvent {
+  paymentNo: string;
+  orderNo: string;
+  userId: number;
+  amount: number;
+  currency: string;
+  channel: PaymentChannel;
+  providerTxnId: string;
+}
+/** `data` of the payment.failed envelope. */
+export interface PaymentFailedEvent {
+  paymentNo: string;
+  orderNo: string;
+  userId: number;
+  reason: string;
+}
+/** `data` of the payment.refunded envelope. */
+export interface PaymentRefundedEvent {
+  refundNo: string;
+  paymentNo: string;
+  orderNo: string;
+  amount: number;
+  afterSalesId: string;
+}

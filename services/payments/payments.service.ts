@@ -1,0 +1,286 @@
+/**
+ * Payments: open a payment for an unpaid order (sandbox provider or wallet), receive the
+ * provider's signed callback, refunds. State changes are compare-and-sets with their event in
+ * the same transaction (payment-store.ts); the protocol with the sandbox provider is in
+ * sandbox-provider.ts and domain/signature.ts.
+ *
+ * Nothing here waits on another service inside a database transaction: a remote call (orders,
+ * users' wallet) happens between transactions and is idempotent by reference, so a crash in
+ * between is finished by the recovery sweep (stale PENDING wallet payments and refunds).
+ */
+import type { Context, Service, ServiceSchema } from "moleculer";
+import type { Sequelize, Transaction } from "sequelize";
+import type { AddressInfo } from "node:net";
+import { DbMixin } from "../../mixins/db.mixin";
+import { OutboxMixin } from "../../mixins/outbox.mixin";
+import { PaymentModels, PaymentAttrs, definePaymentModels } from "../../models/payments";
+import type { Meta } from "../api/api.service";
+import { MallConfig, configOf } from "../shared/config";
+import { bizError, retryableError } from "../shared/errors";
+import { payability } from "./domain/payment-state";
+import { CallbackFormatError, SIGNATURE_HEADER, isFresh, parseCallback, verifySignature } from "./domain/signature";
+import { executeRefund, payByWallet, sweepStale } from "./money-moves";
+import { PaymentStore, paymentDto, refundDto } from "./payment-store";
+import {
+  CreatePaymentParams,
+  OrderForPayment,
+  OrderForPaymentParams,
+  PaymentDeps,
+  PaymentDto,
+  RefundDto,
+  RefundParams,
+  RefundResult,
+} from "./payments.contracts";
+import { payPagePath, postCallback, signedCallback } from "./sandbox-provider";
+
+type Ctx<P = Record<string, never>> = Context<P, Meta>;
+
+export type PaymentsThis = Service & {
+  cfg: MallConfig;
+  models: PaymentModels;
+  sequelize: Sequelize;
+  outbox(t: Transaction, channel: string, data: unknown): Promise<unknown>;
+  store: PaymentStore;
+  $sweepTimer?: NodeJS.Timeout;
+  $sweeping?: boolean;
+  $stopping?: boolean;
+  toDto(p: PaymentAttrs, withRefunds?: boolean): Promise<PaymentDto>;
+  visiblePayment(ctx: Ctx<{ paymentNo: string }>): Promise<PaymentAttrs>;
+  payByWallet(p: PaymentAttrs): Promise<PaymentAttrs>;
+  executeRefund(refundNo: string): Promise<void>;
+  deliverSandboxCallback(ctx: Ctx<unknown>, p: PaymentAttrs, result: "SUCCESS" | "FAIL"): Promise<void>;
+  localGatewayUrl(): string | null;
+  sweep(): Promise<void>;
+};
+
+const PAYMENT_NO = { type: "string", pattern: /^P[0-9a-f]{13,40}$/ };
+const ORDER_NO = { type: "string", min: 1, max: 64, pattern: /^[A-Za-z0-9._:-]+$/ };
+const SWEEP_EVERY_MS = 5_000;
+
+const PaymentsService = {
+  name: "payments",
+  mixins: [DbMixin({ service: "payments", define: definePaymentModels, primary: "Payment" }), OutboxMixin({ producer: "payments" })],
+  settings: { rest: "/" },
+
+  actions: {
+    create: {
+      rest: "POST /payments",
+      summary: "Open a payment for my unpaid order (sandbox: returns payUrl; wallet: paid at once)",
+      params: { orderNo: ORDER_NO, channel: { type: "enum", values: ["sandbox", "wallet"] } },
+      async handler(this: PaymentsThis, ctx: Ctx<CreatePaymentParams>): Promise<PaymentDto> {
+        const userId = ctx.meta.user!.id;
+        const order = await ctx
+          .call<OrderForPayment, OrderForPaymentParams>(PaymentDeps.ORDER_FOR_PAYMENT, { orderNo: ctx.params.orderNo })
+          .catch((err) => {
+            if ((err as { type?: string })?.type === "ORDER_NOT_FOUND") return null;
+            throw err;
+          });
+        if (!order || Number(order.userId) !== userId) throw bizError("ORDER_NOT_FOUND");
+        // paying an order twice gets one clear answer, whatever its status says by now
+        const active = await this.store.activeFor(order.orderNo);
+        if (active?.status === "SUCCEEDED") throw bizError("ORDER_ALREADY_PAID", undefined, { paymentNo: active.paymentNo });
+        const verdict = payability(order, userId, Date.now());
+        if (verdict !== "ok") throw bizError(verdict, `order ${order.orderNo} is ${order.status} and cannot be paid`, { status: order.status });
+
+        let { payment, created } = await this.store.open(order, ctx.params.channel);
+        // a wallet payment finishes synchronously (a repeat finishes the same one: the debit is
+        // idempotent per payment)
+        if (payment.channel === "wallet" && payment.status === "PENDING") payment = await this.payByWallet(payment);
+        ctx.meta.$statusCode = created ? 201 : 200;
+        return this.toDto(payment);
+      },
+    },
+
+    get: {
+      rest: "GET /payments/:paymentNo",
+      summary: "A payment of mine (or any, for admins) with its refunds",
+      params: { paymentNo: PAYMENT_NO },
+      async handler(this: PaymentsThis, ctx: Ctx<{ paymentNo: string }>): Promise<PaymentDto> {
+        return this.toDto(await this.visiblePayment(ctx), true);
+      },
+    },
+
+    completeSandbox: {
+      rest: "POST /payments/sandbox/:paymentNo/complete",
+      summary: "Sandbox pay page: the provider sends the signed callback for this payment",
+      params: { paymentNo: PAYMENT_NO, result: { type: "enum", values: ["SUCCESS", "FAIL"], default: "SUCCESS" } },
+      async handler(this: PaymentsThis, ctx: Ctx<{ paymentNo: string; result: "SUCCESS" | "FAIL" }>) {
+        const p = await this.visiblePayment(ctx);
+        if (p.channel !== "sandbox" || p.status !== "PENDING") {
+          throw bizError("PAYMENT_STATE_CONFLICT", `payment ${p.paymentNo} is a ${p.status} ${p.channel} payment; only a PENDING sandbox payment can be completed`, {
+            status: p.status,
+            channel: p.channel,
+          });
+        }
+        await this.deliverSandboxCallback(ctx, p, ctx.params.result);
+        return this.toDto((await this.store.payment(p.paymentNo))!);
+      },
+    },
+
+    notifySandbox: {
+      rest: "POST /payments/notify/sandbox",
+      auth: false,
+      rawBody: true,
+      summary: "Sandbox provider callback: X-Sandbox-Signature = hex(HMAC-SHA256(secret, rawBody)); duplicates are no-ops",
+      // the body is read from the verified raw bytes, never from parsed params
+      params: { $$strict: "remove" },
+      bulkhead: { enabled: true, concurrency: 20, maxQueueSize: 200 },
+      async handler(this: PaymentsThis, ctx: Ctx<unknown>) {
+        const raw = ctx.meta.rawBody ?? "";
+        const who = `ip=${ctx.meta.clientIp ?? "internal"} request=${ctx.meta.requestId ?? ctx.requestID}`;
+        if (!verifySignature(this.cfg.sandboxSecret, raw, ctx.meta.headers?.[SIGNATURE_HEADER])) {
+          this.logger.warn(`sandbox callback refused: bad signature (${who})`);
+          throw bizError("INVALID_SIGNATURE");
+        }
+        let cb;
+        try {
+          cb = parseCallback(raw);
+        } catch (err) {
+          if (!(err instanceof CallbackFormatError)) throw err;
+          this.logger.warn(`sandbox callback refused: ${err.message} (${who})`);
+          throw bizError("CALLBACK_INVALID", `malformed provider callback: ${err.message}`);
+        }
+        if (!isFresh(cb.timestamp, Date.now())) {
+          this.logger.warn(`sandbox callback refused: stale timestamp ${cb.timestamp} for ${cb.paymentNo} (${who})`);
+          throw bizError("CALLBACK_EXPIRED", undefined, { timestamp: cb.timestamp });
+        }
+        const p = await this.store.payment(cb.paymentNo);
+        if (!p || p.channel !== "sandbox") {
+          this.logger.warn(`sandbox callback refused: no sandbox payment ${cb.paymentNo} (${who})`);
+          throw bizError("PAYMENT_NOT_FOUND");
+        }
+        if (cb.amount !== Number(p.amount) || cb.currency !== p.currency) {
+          this.logger.warn(`sandbox callback refused: ${cb.amount} ${cb.currency} for payment ${p.paymentNo} of ${p.amount} ${p.currency} (${who})`);
+          throw bizError("AMOUNT_MISMATCH", undefined, { paymentNo: p.paymentNo });
+        }
+        const outcome = await this.store.recordCallback("sandbox", cb, raw, p);
+        if (outcome === "ignored") this.logger.warn(`sandbox callback ${cb.providerTxnId} (${cb.result}) for ${p.paymentNo} ignored: payment is no longer PENDING`);
+        return { received: true, duplicate: outcome === "duplicate" };
+      },
+    },
+
+    refund: {
+      visibility: "public",
+      summary: "Internal: refund (part of) an order's payment, once per afterSalesId",
+      params: {
+        orderNo: ORDER_NO,
+        afterSalesId: { type: "string", min: 1, max: 64, pattern: /^[A-Za-z0-9._:-]+$/ },
+        amount: { type: "number", integer: true, positive: true },
+        reason: { type: "string", min: 1, max: 255 },
+        paymentNo: { ...PAYMENT_NO, optional: true },
+      },
+      async handler(this: PaymentsThis, ctx: Context<RefundParams>): Promise<RefundResult & RefundDto> {
+        const p = ctx.params;
+        let r = await this.store.refundByAfterSales(p.afterSalesId);
+        if (!r) {
+          const payment = await this.store.paymentToRefund(p);
+          r = (await this.store.createRefund(payment, p)) ?? (await this.store.refundByAfterSales(p.afterSalesId));
+        }
+        if (!r) throw retryableError("refund could not be recorded, try again");
+        if (r.orderNo !== p.orderNo || Number(r.amount) !== p.amount || (p.paymentNo && p.paymentNo !== r.paymentNo)) {
+          throw bizError("REFUND_CONFLICT", undefined, { afterSalesId: p.afterSalesId, refundNo: r.refundNo });
+        }
+        if (r.status === "PENDING") await this.executeRefund(r.refundNo);
+        return refundDto((await this.store.refund(r.refundNo))!);
+      },
+    },
+
+    byOrder: {
+      visibility: "public",
+      summary: "Internal: the payments of an order, with their refunds",
+      params: { orderNo: ORDER_NO },
+      async handler(this: PaymentsThis, ctx: Context<{ orderNo: string }>): Promise<PaymentDto[]> {
+        return Promise.all((await this.store.paymentsOf(ctx.params.orderNo)).map((p) => this.toDto(p, true)));
+      },
+    },
+  },
+
+  methods: {
+    async toDto(this: PaymentsThis, p: PaymentAttrs, withRefunds = false): Promise<PaymentDto> {
+      const dto = paymentDto(p);
+      if (p.channel === "sandbox" && p.status === "PENDING") dto.payUrl = `${this.cfg.publicBaseUrl ?? ""}${payPagePath(p.paymentNo)}`;
+      if (withRefunds) dto.refunds = await this.store.refundsOf(p.paymentNo);
+      return dto;
+    },
+
+    /** The caller's own payment, or any for operators/admins; someone else's is 404. */
+    async visiblePayment(this: PaymentsThis, ctx: Ctx<{ paymentNo: string }>): Promise<PaymentAttrs> {
+      const p = await this.store.payment(ctx.params.paymentNo);
+      const user = ctx.meta.user!;
+      const staff = user.roles.includes("admin") || user.roles.includes("operator");
+      if (!p || (!staff && Number(p.userId) !== user.id)) throw bizError("PAYMENT_NOT_FOUND");
+      return p;
+    },
+
+    payByWallet(this: PaymentsThis, p: PaymentAttrs): Promise<PaymentAttrs> {
+      return payByWallet(this, p);
+    },
+
+    executeRefund(this: PaymentsThis, refundNo: string): Promise<void> {
+      return executeRefund(this, refundNo);
+    },
+
+    /** The sandbox "provider" sends its signed callback: over HTTP when a URL is known. */
+    async deliverSandboxCallback(this: PaymentsThis, ctx: Ctx<unknown>, p: PaymentAttrs, result: "SUCCESS" | "FAIL"): Promise<void> {
+      const signed = signedCallback(this.cfg.sandboxSecret, { paymentNo: p.paymentNo, amount: Number(p.amount), currency: p.currency }, result);
+      const base = this.cfg.publicBaseUrl ?? this.localGatewayUrl();
+      if (!base) {
+        await ctx.call("payments.notifySandbox", signed.callback, {
+          meta: { rawBody: signed.rawBody, headers: { [SIGNATURE_HEADER]: signed.signature } },
+        });
+        return;
+      }
+      let answer;
+      try {
+        answer = await postCallback(base, signed);
+      } catch (err) {
+        throw retryableError(`sandbox provider could not reach ${base}: ${(err as Error).message}`);
+      }
+      if (answer.status >= 300) {
+        const body = answer.body as { type?: string; message?: string };
+        this.logger.warn(`sandbox callback for ${p.paymentNo} answered ${answer.status} ${body?.type ?? ""}`);
+        throw bizError("PAYMENT_STATE_CONFLICT", `the notify endpoint refused the callback: ${body?.type ?? answer.status}`, { status: answer.status });
+      }
+    },
+
+    /** http://<addr>:<port> of the gateway running on this node, if any. */
+    localGatewayUrl(this: PaymentsThis): string | null {
+      const api = this.broker.getLocalService("api") as unknown as { server?: { address(): AddressInfo | string | null } } | undefined;
+      const addr = api?.server?.address();
+      if (!addr || typeof addr === "string") return null;
+      const host = addr.address === "0.0.0.0" || addr.address === "::" ? "127.0.0.1" : addr.address.includes(":") ? `[${addr.address}]` : addr.address;
+      return `http://${host}:${addr.port}`;
+    },
+
+    sweep(this: PaymentsThis): Promise<void> {
+      return sweepStale(this, () => !!this.$stopping);
+    },
+  },
+
+  created(this: PaymentsThis) {
+    this.cfg = configOf(this);
+    this.store = new PaymentStore({ sequelize: this.sequelize, models: this.models, outbox: (t, ch, data) => this.outbox(t, ch, data) });
+  },
+
+  started(this: PaymentsThis) {
+    this.$stopping = false;
+    const tick = () => {
+      if (this.$stopping) return;
+      this.$sweeping = true;
+      this.sweep()
+        .catch((err) => this.logger.warn("payments sweep failed; will retry", (err as Error)?.message))
+        .finally(() => {
+          this.$sweeping = false;
+          if (!this.$stopping) this.$sweepTimer = setTimeout(tick, SWEEP_EVERY_MS + Math.random() * 1000);
+        });
+    };
+    this.$sweepTimer = setTimeout(tick, SWEEP_EVERY_MS);
+  },
+
+  stopped(this: PaymentsThis) {
+    this.$stopping = true;
+    if (this.$sweepTimer) clearTimeout(this.$sweepTimer);
+  },
+};
+
+export default PaymentsService as unknown as ServiceSchema;
