@@ -342,7 +342,7 @@ function configure(svc: ApiThis & { settings: Record<string, unknown>; routes: u
     origin: cfg.corsOrigins,
     methods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
     allowedHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id"],
-    exposedHeaders: ["X-Request-Id", "X-Rate-Limit-Limit", "X-Rate-Limit-Remaining", "X-Rate-Limit-Reset"],
+    exposedHeaders: ["X-Request-Id", "Idempotent-Replayed", "X-Rate-Limit-Limit", "X-Rate-Limit-Remaining", "X-Rate-Limit-Reset"],
     credentials: false,
     maxAge: 600,
   };
