@@ -53,6 +53,13 @@ const InventoryEventsMixin = {
           try {
             await this.actions.commit({ reference: orderNo });
           } catch (err) {
+            // the order was refunded (its stock released or returned) before this event arrived:
+            // there is nothing left to commit, and retrying would only dead-letter a settled fact
+            const status = (err as { data?: { status?: string } })?.data?.status;
+            if (errType(err) === "RESERVATION_STATE_CONFLICT" && (status === "RELEASED" || status === "RETURNED")) {
+              this.logger.warn(`order.paid ${env.eventId}: reservation ${orderNo} is already ${status}; nothing to commit`);
+              return;
+            }
             // a paid order whose reservation is not OPEN/COMMITTED needs a person: keep the
             // message (dead letter) and say so loudly
             if (isBusiness(err)) this.logger.error(`order.paid ${env.eventId}: cannot commit reservation ${orderNo}: ${errType(err)}`);
