@@ -63,6 +63,8 @@ const OrdersService = {
 
   actions: {
     create: {
+      // a checkout stampede queues at the orders node rather than piling onto inventory
+      bulkhead: { enabled: true, concurrency: 32, maxQueueSize: 1000 },
       rest: "POST /orders",
       summary: "Place an order (Idempotency-Key required); without items, the selected cart lines",
       params: {

@@ -97,6 +97,8 @@ const UsersService = {
   actions: {
     register: {
       rest: "POST /auth/register",
+      // password hashing is CPU-heavy: a burst queues here instead of starving every other call
+      bulkhead: { enabled: true, concurrency: 8, maxQueueSize: 500 },
       auth: false,
       summary: "Create a customer account",
       params: {
@@ -114,6 +116,7 @@ const UsersService = {
 
     login: {
       rest: "POST /auth/login",
+      bulkhead: { enabled: true, concurrency: 8, maxQueueSize: 500 },
       auth: false,
       summary: "Log in with username or email",
       params: { username: { type: "string", min: 1, max: 254 }, password: { type: "string", min: 1, max: 200 } },
