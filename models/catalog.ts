@@ -4,25 +4,8 @@
  * dialects) and are (de)serialised by the getters below.
  */
 import { DataTypes, Model, ModelStatic, Sequelize } from "sequelize";
+import { jsonColumn } from "./helpers";
 
-function json(column: string, fallback: unknown) {
-  return {
-    type: DataTypes.TEXT,
-    allowNull: false,
-    get(this: Model) {
-      const raw = this.getDataValue(column) as string | null;
-      if (raw === null || raw === undefined) return fallback;
-      try {
-        return JSON.parse(raw);
-      } catch {
-        return fallback;
-      }
-    },
-    set(this: Model, v: unknown) {
-      this.setDataValue(column, JSON.stringify(v ?? fallback));
-    },
-  };
-}
 
 /** BIGINT columns come back as numbers (mysql2 supportBigNumbers with small values, sqlite ints). */
 function bigint(column: string, allowNull = false, defaultValue?: number) {
@@ -117,7 +100,7 @@ export function defineCatalogModels(sequelize: Sequelize) {
       categoryId: { type: DataTypes.INTEGER, allowNull: false },
       brandId: { type: DataTypes.INTEGER, allowNull: true },
       status: { type: DataTypes.STRING(16), allowNull: false, defaultValue: "ON_SALE" },
-      images: json("images", []),
+      images: jsonColumn("images", [], false),
       minPrice: bigint("minPrice", false, 0),
       maxPrice: bigint("maxPrice", false, 0),
       currency: { type: DataTypes.STRING(3), allowNull: false, defaultValue: "CNY" },
@@ -135,7 +118,7 @@ export function defineCatalogModels(sequelize: Sequelize) {
       id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
       productId: { type: DataTypes.INTEGER, allowNull: false },
       skuCode: { type: DataTypes.STRING(64), allowNull: false, unique: true },
-      attrs: json("attrs", {}),
+      attrs: jsonColumn("attrs", {}, false),
       price: bigint("price"),
       currency: { type: DataTypes.STRING(3), allowNull: false, defaultValue: "CNY" },
       imageUrl: { type: DataTypes.STRING(512), allowNull: true },

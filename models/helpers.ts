@@ -19,3 +19,23 @@ export function bigintNumber(field: string) {
     },
   };
 }
+
+/** A TEXT column holding JSON (both dialects), (de)serialised on access. */
+export function jsonColumn(field: string, fallback: unknown, allowNull = true) {
+  return {
+    type: DataTypes.TEXT,
+    allowNull,
+    get(this: Model) {
+      const raw = this.getDataValue(field) as string | null;
+      if (raw === null || raw === undefined) return fallback;
+      try {
+        return JSON.parse(raw);
+      } catch {
+        return fallback;
+      }
+    },
+    set(this: Model, v: unknown) {
+      this.setDataValue(field, JSON.stringify(v ?? fallback));
+    },
+  };
+}

@@ -3,26 +3,8 @@
  * changes never go through these models: they are conditional UPDATEs in services/orders.
  */
 import { DataTypes, Model, ModelStatic, Sequelize } from "sequelize";
-import { Row, bigintNumber, idType } from "./helpers";
+import { Row, bigintNumber, idType, jsonColumn } from "./helpers";
 
-/** TEXT column holding JSON, (de)serialised on access. */
-function json(field: string, fallback: unknown) {
-  return {
-    type: DataTypes.TEXT,
-    get(this: Model) {
-      const raw = this.getDataValue(field) as string | null;
-      if (raw === null || raw === undefined) return fallback;
-      try {
-        return JSON.parse(raw);
-      } catch {
-        return fallback;
-      }
-    },
-    set(this: Model, v: unknown) {
-      this.setDataValue(field, JSON.stringify(v ?? fallback));
-    },
-  };
-}
 
 export interface OrderAttrs {
   id: number;
@@ -118,7 +100,7 @@ export function defineOrderModels(sequelize: Sequelize) {
       payable: bigintNumber("payable"),
       currency: DataTypes.STRING,
       couponId: id,
-      addressSnapshot: json("addressSnapshot", {}),
+      addressSnapshot: jsonColumn("addressSnapshot", {}),
       remark: DataTypes.STRING,
       expiresAt: DataTypes.DATE,
       paidAt: DataTypes.DATE,
@@ -144,7 +126,7 @@ export function defineOrderModels(sequelize: Sequelize) {
       productId: id,
       skuCode: DataTypes.STRING,
       title: DataTypes.STRING,
-      attrs: json("attrs", {}),
+      attrs: jsonColumn("attrs", {}),
       imageUrl: DataTypes.STRING,
       unitPrice: bigintNumber("unitPrice"),
       quantity: DataTypes.INTEGER,

@@ -10,7 +10,7 @@
 import type Redis from "ioredis";
 import { QueryTypes, Sequelize, Transaction } from "sequelize";
 import type { CartModels } from "../../models/cart";
-import { isTransientTxError, runUpdate, withTransaction } from "../shared/db";
+import { runUpdate, withRetriedTransaction } from "../shared/db";
 import type { CartLine } from "./cart.contracts";
 import { MAX_LINES, MAX_LINE_QUANTITY } from "./domain/cart-rules";
 
@@ -140,14 +140,7 @@ export class SqlCartStore implements CartStore {
 
   /** A transaction retried on deadlock / lock-wait timeout. */
   private async tx<T>(fn: (t: Transaction) => Promise<T>): Promise<T> {
-    for (let i = 1; ; i++) {
-      try {
-        return await withTransaction(this.sequelize, fn);
-      } catch (err) {
-        if (i >= 5 || !isTransientTxError(err)) throw err;
-        await new Promise((r) => setTimeout(r, 5 * i + Math.random() * 20));
-      }
-    }
+    return withRetriedTransaction(this.sequelize, fn);
   }
 
   async list(userId: number): Promise<CartLine[]> {

@@ -14,7 +14,7 @@
 import { Errors } from "moleculer";
 import { QueryTypes, Sequelize, Transaction } from "sequelize";
 import type { InventoryModels } from "../../models/inventory";
-import { isTransientTxError, isUniqueViolation, runUpdate, withTransaction } from "../shared/db";
+import { isUniqueViolation, runUpdate, withRetriedTransaction } from "../shared/db";
 import { bizError, validationError } from "../shared/errors";
 import { InventoryEvents, InventoryLowEvent, MovementType, Reservation, ReservationStatus, StockLevel, StockLine, StockMovement } from "./inventory.contracts";
 import { sameLines } from "./domain/lines";
@@ -79,14 +79,7 @@ export class StockStore {
    * victim even with ordered locking, e.g. two duplicates of a reference whose first try failed).
    */
   async tx<T>(fn: (t: Transaction) => Promise<T>, attempts = 5): Promise<T> {
-    for (let i = 1; ; i++) {
-      try {
-        return await withTransaction(this.deps.sequelize, fn);
-      } catch (err) {
-        if (i >= attempts || !isTransientTxError(err)) throw err;
-        await new Promise((r) => setTimeout(r, 5 * i + Math.random() * 20));
-      }
-    }
+    return withRetriedTransaction(this.deps.sequelize, fn, attempts);
   }
 
   // ── reads ────────────────────────────────────────────────────────────────────────────────

@@ -7,7 +7,7 @@
 import { Op, Sequelize, Transaction } from "sequelize";
 import type { Row } from "../../models/helpers";
 import type { OrderAttrs, OrderModels } from "../../models/orders";
-import { isTransientTxError, runUpdate, withTransaction } from "../shared/db";
+import { runUpdate, withRetriedTransaction } from "../shared/db";
 import { bizError } from "../shared/errors";
 import type { AfterSalesDto, AfterSalesStatus, AddressSnapshot, OrderDto, OrderStatus, TimelineEntry } from "./orders.contracts";
 import { Actor, OrderAction, isOrderStatus, planTransition } from "./domain/order-state";
@@ -66,14 +66,7 @@ export class OrderStore {
 
   /** A transaction, retried from the start on a deadlock or lock-wait timeout. */
   async tx<T>(fn: (t: Transaction) => Promise<T>, attempts = 5): Promise<T> {
-    for (let i = 1; ; i++) {
-      try {
-        return await withTransaction(this.deps.sequelize, fn);
-      } catch (err) {
-        if (i >= attempts || !isTransientTxError(err)) throw err;
-        await new Promise((r) => setTimeout(r, 5 * i + Math.random() * 20));
-      }
-    }
+    return withRetriedTransaction(this.deps.sequelize, fn, attempts);
   }
 
   async find(orderNo: string, t?: Transaction) {

@@ -6,7 +6,7 @@
 import { Errors } from "moleculer";
 import { Op, Sequelize, Transaction } from "sequelize";
 import type { PaymentModels, RefundAttrs, PaymentAttrs } from "../../models/payments";
-import { isTransientTxError, isUniqueViolation, runUpdate, withTransaction } from "../shared/db";
+import { isUniqueViolation, runUpdate, withRetriedTransaction } from "../shared/db";
 import { bizError } from "../shared/errors";
 import { newPaymentNo, newRefundNo, onExistingPayment, paymentNoOfAutoRefund } from "./domain/payment-state";
 import {
@@ -74,14 +74,7 @@ export class PaymentStore {
 
   /** A transaction retried from the start on deadlock / lock-wait timeout. */
   async tx<T>(fn: (t: Transaction) => Promise<T>, attempts = 5): Promise<T> {
-    for (let i = 1; ; i++) {
-      try {
-        return await withTransaction(this.deps.sequelize, fn);
-      } catch (err) {
-        if (i >= attempts || !isTransientTxError(err)) throw err;
-        await new Promise((r) => setTimeout(r, 5 * i + Math.random() * 20));
-      }
-    }
+    return withRetriedTransaction(this.deps.sequelize, fn, attempts);
   }
 
   async payment(paymentNo: string, t?: Transaction): Promise<PaymentAttrs | null> {

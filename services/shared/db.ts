@@ -211,3 +211,18 @@ export function isTransientTxError(err: unknown): boolean {
     e?.name === "SequelizeTimeoutError"
   );
 }
+
+/**
+ * A transaction retried from the start on a deadlock or lock-wait timeout: MySQL may pick a
+ * victim even with ordered locking, and the whole unit of work is safe to run again.
+ */
+export async function withRetriedTransaction<T>(sequelize: Sequelize, fn: (t: Transaction) => Promise<T>, attempts = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await withTransaction(sequelize, fn);
+    } catch (err) {
+      if (i >= attempts || !isTransientTxError(err)) throw err;
+      await new Promise((r) => setTimeout(r, 5 * i + Math.random() * 20));
+    }
+  }
+}

@@ -84,6 +84,12 @@ const addressFields = {
   detail: { type: "string", min: 1, max: 255, trim: true },
 };
 const partial = (o: Record<string, object>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, { ...v, optional: true }]));
+const walletMoveParams = {
+  userId: { type: "number", integer: true, positive: true },
+  amount: { type: "number", integer: true, positive: true },
+  reference: { type: "string", min: 1, max: 128 },
+  reason: { type: "string", min: 1, max: 255 },
+};
 const pageParams = {
   page: { type: "number", integer: true, min: 1, default: 1, convert: true },
   pageSize: { type: "number", integer: true, min: 1, max: 100, default: 20, convert: true },
@@ -459,12 +465,7 @@ const UsersService = {
     walletDebit: {
       visibility: "public",
       summary: "Internal: debit a wallet once per reference; never below zero",
-      params: {
-        userId: { type: "number", integer: true, positive: true },
-        amount: { type: "number", integer: true, positive: true },
-        reference: { type: "string", min: 1, max: 128 },
-        reason: { type: "string", min: 1, max: 255 },
-      },
+      params: walletMoveParams,
       async handler(this: UsersThis, ctx: Context<WalletMoveParams>): Promise<WalletMoveResult> {
         return walletMove(this, "DEBIT", ctx.params);
       },
@@ -473,12 +474,7 @@ const UsersService = {
     walletCredit: {
       visibility: "public",
       summary: "Internal: credit a wallet once per reference (refunds)",
-      params: {
-        userId: { type: "number", integer: true, positive: true },
-        amount: { type: "number", integer: true, positive: true },
-        reference: { type: "string", min: 1, max: 128 },
-        reason: { type: "string", min: 1, max: 255 },
-      },
+      params: walletMoveParams,
       async handler(this: UsersThis, ctx: Context<WalletMoveParams>): Promise<WalletMoveResult> {
         return walletMove(this, "CREDIT", ctx.params);
       },
