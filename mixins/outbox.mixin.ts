@@ -41,6 +41,9 @@ interface OutboxRow {
   attempts?: number;
 }
 
+/** Delay between a commit that wrote outbox rows and the relay pass that publishes them. */
+const KICK_DELAY_MS = 5;
+
 /** In-process delivery (embedded shape): attempts before a row is left as a local dead letter. */
 export const OUTBOX_MAX_LOCAL_ATTEMPTS = 10;
 
@@ -58,6 +61,7 @@ type OutboxService = Service & {
   $outboxRunning?: Promise<void> | null;
   $outboxStopped?: boolean;
   $outboxKick?: boolean;
+  $outboxKickTimer?: NodeJS.Timeout;
   $outboxReadyAt?: number;
   /** in-process delivery: row id → earliest next attempt; event id → groups that handled it */
   $outboxRetryAt?: Map<number, number>;
@@ -112,9 +116,14 @@ export function OutboxMixin(opts: { producer: string; intervalMs?: number; batch
           { replacements: [env.eventId, opts.producer, channel, JSON.stringify(env), new Date()], transaction: t, type: QueryTypes.INSERT },
         );
         // publish soon after commit rather than on the next tick of the timer
+        // (after a few ms, so that rows committed meanwhile share one relay pass: one
+        // SELECT … FOR UPDATE and one UPDATE for the batch instead of per row)
         t.afterCommit(() => {
           this.$outboxKick = true;
-          setImmediate(() => void this.relayOutbox().catch(() => undefined));
+          this.$outboxKickTimer ??= setTimeout(() => {
+            this.$outboxKickTimer = undefined;
+            void this.relayOutbox().catch(() => undefined);
+          }, KICK_DELAY_MS);
         });
         return env;
       },
@@ -204,6 +213,8 @@ export function OutboxMixin(opts: { producer: string; intervalMs?: number; batch
       // stop relaying before the channel adapter stops: a publish during shutdown is lost silently
       this.$outboxStopped = true;
       if (this.$outboxTimer) clearTimeout(this.$outboxTimer);
+      if (this.$outboxKickTimer) clearTimeout(this.$outboxKickTimer);
+      this.$outboxKickTimer = undefined;
       if (this.$outboxRunning) await this.$outboxRunning.catch(() => undefined);
     },
   } as unknown as ServiceSchema;

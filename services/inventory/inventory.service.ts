@@ -38,7 +38,13 @@ export type InventoryThis = Service & {
   outbox(t: Transaction, channel: string, data: unknown): Promise<unknown>;
   store: StockStore;
   published<T>(change: Changed<T>): T;
+  flushStockChanged(): void;
+  $stockChangedPending: Set<number>;
+  $stockChangedTimer?: NodeJS.Timeout;
 };
+
+/** Stock changes within this window share one catalog.stockChanged broadcast. */
+const STOCK_BROADCAST_WINDOW_MS = 50;
 
 const skuId = { type: "number", integer: true, positive: true, convert: true };
 const reference = { type: "string", min: 1, max: 64, pattern: /^[A-Za-z0-9._:-]+$/ };
@@ -196,16 +202,34 @@ const InventoryService = {
     /** After a committed stock change: tell the catalog to drop cached availability. */
     published<T>(this: InventoryThis, change: Changed<T>): T {
       if (change.skuIds.length) {
-        const payload: StockChangedBroadcast = { skuIds: [...new Set(change.skuIds)] };
-        this.broker.broadcast(STOCK_CHANGED_BROADCAST, payload).catch((err: Error) => this.logger.warn("stockChanged broadcast failed", err?.message));
+        // coalesced: every change within STOCK_BROADCAST_WINDOW_MS goes out as one broadcast
+        // (the catalog drops cached details; a hot SKU reserved 100×/s costs one message, not 100)
+        for (const id of change.skuIds) this.$stockChangedPending.add(id);
+        this.$stockChangedTimer ??= setTimeout(() => this.flushStockChanged(), STOCK_BROADCAST_WINDOW_MS);
       }
       return change.value;
+    },
+
+    flushStockChanged(this: InventoryThis): void {
+      if (this.$stockChangedTimer) clearTimeout(this.$stockChangedTimer);
+      this.$stockChangedTimer = undefined;
+      if (!this.$stockChangedPending.size) return;
+      const payload: StockChangedBroadcast = { skuIds: [...this.$stockChangedPending] };
+      this.$stockChangedPending.clear();
+      this.broker.broadcast(STOCK_CHANGED_BROADCAST, payload).catch((err: Error) => this.logger.warn("stockChanged broadcast failed", err?.message));
     },
   },
 
   created(this: InventoryThis) {
+    this.$stockChangedPending = new Set();
+    this.$stockChangedTimer = undefined;
     // DbMixin's created() ran first (mixins before the schema), so models are bound
     this.store = new StockStore({ sequelize: this.sequelize, models: this.models, outbox: (t, ch, data) => this.outbox(t, ch, data) });
+  },
+
+  stopped(this: InventoryThis) {
+    // send what is still pending before the transporter goes
+    this.flushStockChanged();
   },
 };
 

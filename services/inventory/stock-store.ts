@@ -156,9 +156,16 @@ export class StockStore {
 
   private async record(t: Transaction, moves: Movement[]): Promise<void> {
     if (!moves.length) return;
-    await this.m.StockMovement.bulkCreate(
-      moves.map((mv) => ({ ...mv, reason: mv.reason ?? null, reference: mv.reference ?? null })),
-      { transaction: t },
+    // one multi-row INSERT, no model instances
+    const now = new Date();
+    await this.deps.sequelize.query(
+      "INSERT INTO stock_movements (sku_id, type, on_hand_delta, reserved_delta, reason, reference, created_at) VALUES " +
+        moves.map(() => "(?, ?, ?, ?, ?, ?, ?)").join(", "),
+      {
+        replacements: moves.flatMap((mv) => [mv.skuId, mv.type, mv.onHandDelta, mv.reservedDelta, mv.reason ?? null, mv.reference ?? null, now]),
+        transaction: t,
+        type: QueryTypes.INSERT,
+      },
     );
   }
 
@@ -204,9 +211,10 @@ export class StockStore {
   async reserve(reference: string, lines: StockLine[]): Promise<Changed<Reservation>> {
     const earlier = await this.reservation(reference);
     if (earlier) return { value: this.sameRequest(earlier, lines), skuIds: [] };
+    // whole seconds: what a DATETIME column keeps, so the answer equals a later read
+    const now = new Date(Math.floor(Date.now() / 1000) * 1000);
     try {
       await this.tx(async (t) => {
-        const now = new Date();
         for (const { skuId, quantity } of lines) {
           const n = await runUpdate(
             this.deps.sequelize,
@@ -223,10 +231,17 @@ export class StockStore {
         }
         // the unique key decides between concurrent calls with this reference: a duplicate
         // throws here and rolls its stock updates back
-        const r = await this.m.Reservation.create({ reference, status: "OPEN" }, { transaction: t });
-        await this.m.ReservationLine.bulkCreate(
-          lines.map((l) => ({ reservationId: Number(r.id), skuId: l.skuId, quantity: l.quantity })),
-          { transaction: t },
+        const s = this.deps.sequelize;
+        await s.query("INSERT INTO reservations (reference, status, created_at, updated_at) VALUES (?, 'OPEN', ?, ?)", {
+          replacements: [reference, now, now],
+          transaction: t,
+          type: QueryTypes.INSERT,
+        });
+        // the lines take the new row's id by its unique reference (no insert-id round trip)
+        await s.query(
+          "INSERT INTO reservation_lines (reservation_id, sku_id, quantity) " +
+            lines.map(() => "SELECT id, ?, ? FROM reservations WHERE reference = ?").join(" UNION ALL "),
+          { replacements: lines.flatMap((l) => [l.skuId, l.quantity, reference]), transaction: t, type: QueryTypes.INSERT },
         );
         await this.record(
           t,
@@ -240,9 +255,10 @@ export class StockStore {
       if (winner) return { value: this.sameRequest(winner, lines), skuIds: [] };
       throw err;
     }
-    const mine = await this.reservation(reference);
-    if (!mine) throw new Errors.MoleculerServerError(`reservation ${reference} vanished`, 500, "INTERNAL_ERROR");
-    return { value: strip(mine), skuIds: lines.map((l) => l.skuId) };
+    // committed as written: answer from what was inserted rather than reading it back
+    const at = now.toISOString();
+    const mine: Reservation = { reference, status: "OPEN", lines: [...lines].sort((a, b) => a.skuId - b.skuId).map((l) => ({ skuId: l.skuId, quantity: l.quantity })), createdAt: at, updatedAt: at };
+    return { value: mine, skuIds: lines.map((l) => l.skuId) };
   }
 
   /** An existing reservation answers a request with the same reference only if it asked for the same lines. */

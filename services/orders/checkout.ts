@@ -10,7 +10,7 @@
  * A failed checkout deletes its claim so the client may retry with the same key.
  */
 import type { Context } from "moleculer";
-import type { Transaction } from "sequelize";
+import { QueryTypes, Transaction } from "sequelize";
 import type { Meta } from "../api/api.service";
 import { CartActions, CartLine, RemoveLinesParams, SelectedLinesParams } from "../cart/cart.contracts";
 import { CatalogActions, GetSkusParams, SkuSnapshot } from "../catalog/catalog.contracts";
@@ -22,7 +22,7 @@ import { runSaga } from "../shared/saga";
 import { DUPLICATE_WAIT_MS, classifyClaim, requestHash } from "./domain/idempotency";
 import { newOrderNo } from "./domain/order-no";
 import { PricedLine, Totals, priceOrder } from "./domain/pricing";
-import type { OrderStore } from "./order-store";
+import { OrderStore, actorLabel } from "./order-store";
 import { AddressSnapshot, OrderCreatedEvent, OrderDto, OrderEvents } from "./orders.contracts";
 
 export interface CreateOrderParams {
@@ -61,15 +61,15 @@ export async function placeOrder(host: CheckoutHost, ctx: Ctx): Promise<{ order:
   for (;;) {
     let won = false;
     try {
-      await host.store.tx((t) => IdempotencyKey.create({ userId, idemKey: key, requestHash: hash, orderNo: null, createdAt: new Date() }, { transaction: t }));
+      await claimKey(host, userId, key, hash);
       won = true;
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
     }
     if (won) {
       try {
-        const orderNo = await checkout(host, ctx, userId, key);
-        return { order: await host.store.dto(orderNo), replayed: false };
+        // the DTO is built from what was written (no read-back): same as host.store.dto(orderNo)
+        return { order: await checkout(host, ctx, userId, key), replayed: false };
       } catch (err) {
         // free the key for a retry — unless the order was written after all
         await host.store
@@ -95,13 +95,27 @@ export async function placeOrder(host: CheckoutHost, ctx: Ctx): Promise<{ order:
   }
 }
 
+/**
+ * Insert the key row. On MySQL a single autocommitted INSERT (atomic on its own: the unique key
+ * still picks one winner) instead of START/INSERT/COMMIT; SQLite writers go through the mutex.
+ */
+async function claimKey(host: CheckoutHost, userId: number, key: string, hash: string): Promise<void> {
+  const sql = "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, order_no, created_at) VALUES (?, ?, ?, NULL, ?)";
+  const s = host.store.sequelize;
+  if (s.getDialect() === "sqlite") {
+    await host.store.tx((t) => s.query(sql, { replacements: [userId, key, hash, new Date()], transaction: t, type: QueryTypes.INSERT }));
+  } else {
+    await s.query(sql, { replacements: [userId, key, hash, new Date()], type: QueryTypes.INSERT });
+  }
+}
+
 interface CheckoutState {
   orderNo: string;
   lines: { skuId: number; quantity: number }[];
   reserved: boolean;
 }
 
-async function checkout(host: CheckoutHost, ctx: Ctx, userId: number, key: string): Promise<string> {
+async function checkout(host: CheckoutHost, ctx: Ctx, userId: number, key: string): Promise<OrderDto> {
   const p = ctx.params;
   const fromCart = !p.items;
   const lines = p.items ?? (await ctx.call<CartLine[], SelectedLinesParams>(CartActions.SELECTED_LINES, { userId })).map(({ skuId, quantity }) => ({ skuId, quantity }));
@@ -128,6 +142,7 @@ async function checkout(host: CheckoutHost, ctx: Ctx, userId: number, key: strin
   const priced = priceOrder(lines.map((l) => ({ skuId: l.skuId, quantity: l.quantity, unitPrice: bySku.get(l.skuId)!.price, currency: bySku.get(l.skuId)!.currency })));
 
   const state: CheckoutState = { orderNo: newOrderNo(), lines, reserved: false };
+  let written!: OrderDto;
   await runSaga<CheckoutState>(
     [
       {
@@ -138,7 +153,9 @@ async function checkout(host: CheckoutHost, ctx: Ctx, userId: number, key: strin
       {
         name: "write-order",
         run: (s) =>
-          host.store.tx((t) => writeOrder(host, t, { orderNo: s.orderNo, userId, key, params: p, address, skus: bySku, priced })),
+          host.store.tx(async (t) => {
+            written = await writeOrder(host, t, { orderNo: s.orderNo, userId, key, params: p, address, skus: bySku, priced });
+          }),
       },
     ],
     state,
@@ -150,7 +167,7 @@ async function checkout(host: CheckoutHost, ctx: Ctx, userId: number, key: strin
       .call<unknown, RemoveLinesParams>(CartActions.REMOVE_LINES, { userId, skuIds: lines.map((l) => l.skuId) })
       .catch((err) => host.logger.warn(`order ${state.orderNo}: ordered lines stay in the cart`, err?.message ?? err));
   }
-  return state.orderNo;
+  return written;
 }
 
 async function reserve(ctx: Ctx, s: CheckoutState): Promise<void> {
@@ -198,50 +215,47 @@ async function writeOrder(
     skus: Map<number, SkuSnapshot>;
     priced: { lines: PricedLine[]; totals: Totals };
   },
-): Promise<void> {
-  const { Order, OrderLine } = host.store.m;
-  const now = new Date();
+): Promise<OrderDto> {
+  const s = host.store.sequelize;
+  // whole seconds: what a DATETIME column keeps, so the DTO below equals a later read
+  const now = new Date(Math.floor(Date.now() / 1000) * 1000);
   const expiresAt = new Date(now.getTime() + host.paymentTimeoutSec * 1000);
   const { totals } = o.priced;
-  await Order.create(
+  const remark = o.params.remark ?? "";
+  const addressJson = JSON.stringify(snapshotOf(o.address));
+  // one INSERT per table, nothing read back
+  await s.query(
+    "INSERT INTO orders (order_no, user_id, status, source, items_total, discount, points_deduction, points_used, shipping_fee, payable, currency, coupon_id, address_snapshot, remark, expires_at, created_at, updated_at)" +
+      " VALUES (?, ?, 'PENDING_PAYMENT', 'NORMAL', ?, ?, ?, 0, ?, ?, ?, NULL, ?, ?, ?, ?, ?)",
     {
-      orderNo: o.orderNo,
-      userId: o.userId,
-      status: "PENDING_PAYMENT",
-      source: "NORMAL",
-      itemsTotal: totals.itemsTotal,
-      discount: totals.discount,
-      pointsDeduction: totals.pointsDeduction,
-      pointsUsed: 0,
-      shippingFee: totals.shippingFee,
-      payable: totals.payable,
-      currency: totals.currency,
-      couponId: null,
-      addressSnapshot: snapshotOf(o.address) as unknown as Record<string, unknown>,
-      remark: o.params.remark ?? "",
-      expiresAt,
+      replacements: [o.orderNo, o.userId, totals.itemsTotal, totals.discount, totals.pointsDeduction, totals.shippingFee, totals.payable, totals.currency, addressJson, remark, expiresAt, now, now],
+      transaction: t,
+      type: QueryTypes.INSERT,
     },
+  );
+  const lineRows = o.priced.lines.map((l) => {
+    const sku = o.skus.get(l.skuId)!;
+    return { l, sku, attrsJson: JSON.stringify(sku.attrs ?? {}) };
+  });
+  // through the model (one multi-row INSERT): the tests inject write failures at this seam
+  await host.store.m.OrderLine.bulkCreate(
+    lineRows.map(({ l, sku }) => ({
+      orderNo: o.orderNo,
+      skuId: l.skuId,
+      productId: sku.productId,
+      skuCode: sku.skuCode,
+      title: sku.title,
+      attrs: sku.attrs,
+      imageUrl: sku.imageUrl,
+      unitPrice: l.unitPrice,
+      quantity: l.quantity,
+      subtotal: l.subtotal,
+    })),
     { transaction: t },
   );
-  await OrderLine.bulkCreate(
-    o.priced.lines.map((l) => {
-      const sku = o.skus.get(l.skuId)!;
-      return {
-        orderNo: o.orderNo,
-        skuId: l.skuId,
-        productId: sku.productId,
-        skuCode: sku.skuCode,
-        title: sku.title,
-        attrs: sku.attrs,
-        imageUrl: sku.imageUrl,
-        unitPrice: l.unitPrice,
-        quantity: l.quantity,
-        subtotal: l.subtotal,
-      };
-    }),
-    { transaction: t },
-  );
-  await host.store.timeline(t, o.orderNo, null, "PENDING_PAYMENT", { kind: "buyer", id: o.userId }, "order placed");
+  const who = { kind: "buyer" as const, id: o.userId };
+  const note = "order placed";
+  await host.store.timeline(t, o.orderNo, null, "PENDING_PAYMENT", who, note, now);
   const event: OrderCreatedEvent = {
     orderNo: o.orderNo,
     userId: o.userId,
@@ -259,4 +273,39 @@ async function writeOrder(
   );
   // our claim was taken over as abandoned: the other request owns the key now
   if (claimed !== 1) throw bizError("ORDER_REQUEST_IN_PROGRESS");
+  return {
+    orderNo: o.orderNo,
+    userId: o.userId,
+    status: "PENDING_PAYMENT",
+    source: "NORMAL",
+    items: lineRows.map(({ l, sku, attrsJson }) => ({
+      skuId: l.skuId,
+      productId: Number(sku.productId),
+      skuCode: sku.skuCode,
+      title: sku.title,
+      attrs: JSON.parse(attrsJson),
+      imageUrl: sku.imageUrl ?? null,
+      unitPrice: l.unitPrice,
+      quantity: l.quantity,
+      subtotal: l.subtotal,
+    })),
+    address: JSON.parse(addressJson) as AddressSnapshot,
+    itemsTotal: totals.itemsTotal,
+    discount: totals.discount,
+    pointsDeduction: totals.pointsDeduction,
+    shippingFee: totals.shippingFee,
+    payable: totals.payable,
+    currency: totals.currency,
+    couponId: null,
+    remark,
+    expiresAt: expiresAt.toISOString(),
+    paidAt: null,
+    paymentNo: null,
+    shipment: null,
+    completedAt: null,
+    cancelledAt: null,
+    cancelReason: null,
+    createdAt: now.toISOString(),
+    timeline: [{ status: "PENDING_PAYMENT", from: null, at: now.toISOString(), note, actor: actorLabel(who) }],
+  };
 }

@@ -4,7 +4,7 @@
  * timeline row and (optionally) an outbox event, in one transaction; the affected-row count
  * decides, and a loser gets ORDER_STATE_CONFLICT.
  */
-import { Op, Sequelize, Transaction } from "sequelize";
+import { Op, QueryTypes, Sequelize, Transaction } from "sequelize";
 import type { Row } from "../../models/helpers";
 import type { OrderAttrs, OrderModels } from "../../models/orders";
 import { runUpdate, withRetriedTransaction } from "../shared/db";
@@ -81,8 +81,12 @@ export class OrderStore {
   }
 
   /** Append a timeline row. */
-  async timeline(t: Transaction, orderNo: string, from: OrderStatus | null, status: OrderStatus, who: Who, note = ""): Promise<void> {
-    await this.m.OrderEvent.create({ orderNo, fromStatus: from, status, actor: actorLabel(who), note: note.slice(0, 255), createdAt: new Date() }, { transaction: t });
+  async timeline(t: Transaction, orderNo: string, from: OrderStatus | null, status: OrderStatus, who: Who, note = "", at = new Date()): Promise<void> {
+    await this.sequelize.query("INSERT INTO order_events (order_no, from_status, status, actor, note, created_at) VALUES (?, ?, ?, ?, ?, ?)", {
+      replacements: [orderNo, from, status, actorLabel(who), note.slice(0, 255), at],
+      transaction: t,
+      type: QueryTypes.INSERT,
+    });
   }
 
   /** `transition` inside the caller's transaction. Returns the order as it was and the move made. */
