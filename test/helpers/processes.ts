@@ -16,7 +16,7 @@ import path from "node:path";
 import { ServiceBroker } from "moleculer";
 import { dropDatabase } from "../../services/shared/db";
 import { migrate } from "../../services/shared/migrator";
-import { testEnv, waitFor } from "./shop";
+import { dropStreams, testEnv, waitFor } from "./shop";
 
 const ROOT = path.resolve(__dirname, "../..");
 
@@ -169,6 +169,7 @@ export class ProcessCluster {
       }),
     );
     await this.probe.stop().catch(() => undefined);
+    await dropStreams(this.env.NAMESPACE).catch(() => undefined);
     await dropDatabase(this.env.DATABASE_URL).catch(() => undefined);
     if (this.env.DATA_DIR) fs.rmSync(this.env.DATA_DIR, { recursive: true, force: true });
   }

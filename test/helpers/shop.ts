@@ -79,6 +79,25 @@ function gatewayPort(broker: ServiceBroker): number | null {
   return addr ? addr.port : null;
 }
 
+/**
+ * Delete the JetStream streams a test namespace created (channel `ns.order.paid` → stream
+ * `ns_order_paid`, plus its dead-letter stream), so repeated runs do not pile streams up.
+ */
+export async function dropStreams(namespace: string): Promise<number> {
+  const { connect } = await import("nats");
+  const nc = await connect({ servers: NATS.replace(/^nats:\/\//, "") });
+  let dropped = 0;
+  try {
+    const jsm = await nc.jetstreamManager();
+    const names: string[] = [];
+    for await (const si of jsm.streams.list()) if (si.config.name.startsWith(`${namespace}_`)) names.push(si.config.name);
+    for (const name of names) if (await jsm.streams.delete(name).catch(() => false)) dropped++;
+  } finally {
+    await nc.close();
+  }
+  return dropped;
+}
+
 /** Poll `fn` until it returns a truthy value (never a fixed sleep). */
 export async function waitFor<T>(fn: () => Promise<T> | T, opts: { timeout?: number; interval?: number; what?: string } = {}): Promise<T> {
   const deadline = Date.now() + (opts.timeout ?? 20_000);
@@ -120,7 +139,10 @@ export async function startShop(opts: ShopOptions): Promise<Shop> {
     },
     async stop() {
       for (const b of [...brokers].reverse()) await b.stop().catch(() => undefined);
-      if (opts.shape === "cluster") await dropDatabase(env.DATABASE_URL).catch(() => undefined);
+      if (opts.shape === "cluster") {
+        await dropDatabase(env.DATABASE_URL).catch(() => undefined);
+        await dropStreams(env.NAMESPACE).catch(() => undefined);
+      }
       if (env.DATA_DIR) fs.rmSync(env.DATA_DIR, { recursive: true, force: true });
     },
   };
