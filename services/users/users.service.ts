@@ -10,7 +10,7 @@ import type { Context, Service, ServiceSchema } from "moleculer";
 import { Op, Transaction } from "sequelize";
 import { DbMixin } from "../../mixins/db.mixin";
 import { OutboxMixin } from "../../mixins/outbox.mixin";
-import { UserModels, defineUserModels } from "../../models/users";
+import { AddressAttrs, UserModels, defineUserModels } from "../../models/users";
 import { MallConfig, configOf } from "../shared/config";
 import { isUniqueViolation } from "../shared/db";
 import { bizError } from "../shared/errors";
@@ -47,18 +47,7 @@ const dummyHash = () => (DUMMY_HASH ??= argonHash("dummy-password-for-timing"));
 
 const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : null);
 
-function addressDto(a: {
-  id: number;
-  name: string;
-  mobile: string;
-  province: string;
-  city: string;
-  district: string;
-  detail: string;
-  isDefault: boolean;
-  createdAt: Date;
-  updatedAt: Date;
-}): AddressDto {
+function addressDto(a: AddressAttrs): AddressDto {
   return {
     id: Number(a.id),
     name: a.name,
