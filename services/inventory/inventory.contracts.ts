@@ -77,8 +77,9 @@ export interface InsufficientStockData {
 /**
  * inventory.release / inventory.commit / inventory.returnStock (internal): OPEN → RELEASED,
  * OPEN → COMMITTED, COMMITTED → RETURNED. Repeating a transition that already happened returns the
- * reservation unchanged; any other state is RESERVATION_STATE_CONFLICT 409; unknown reference
- * RESERVATION_NOT_FOUND 404.
+ * reservation unchanged; any other state is RESERVATION_STATE_CONFLICT 409. Releasing an unknown
+ * reference leaves a RELEASED marker (a reserve arriving later reserves nothing and answers
+ * RESERVATION_STATE_CONFLICT); committing or returning one is RESERVATION_NOT_FOUND 404.
  */
 export interface ReleaseParams {
   reference: string;

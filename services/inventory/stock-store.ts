@@ -263,6 +263,12 @@ export class StockStore {
 
   /** An existing reservation answers a request with the same reference only if it asked for the same lines. */
   private sameRequest(existing: Reservation, lines: StockLine[]): Reservation {
+    if (existing.status === "RELEASED" && existing.lines.length === 0) {
+      throw bizError("RESERVATION_STATE_CONFLICT", `reference ${existing.reference} was released before it was reserved`, {
+        reference: existing.reference,
+        status: existing.status,
+      });
+    }
     if (!sameLines(existing.lines, lines)) {
       throw bizError("RESERVATION_REFERENCE_CONFLICT", `reference ${existing.reference} was already used for different lines`, {
         reference: existing.reference,
@@ -305,7 +311,10 @@ export class StockStore {
       return r.lines.map((l) => l.skuId);
     });
     const current = await this.reservation(reference);
-    if (!current) throw bizError("RESERVATION_NOT_FOUND", `no reservation ${reference}`, { reference });
+    if (!current) {
+      if (action === "release") return this.releaseUnknown(reference, reason);
+      throw bizError("RESERVATION_NOT_FOUND", `no reservation ${reference}`, { reference });
+    }
     if (skuIds === null && outcomeOfLostUpdate(action, current.status) === "conflict") {
       throw bizError("RESERVATION_STATE_CONFLICT", `reservation ${reference} is ${current.status}; cannot ${action} it`, {
         reference,
@@ -313,6 +322,28 @@ export class StockStore {
       });
     }
     return { value: strip(current), skuIds: skuIds ?? [] };
+  }
+
+  /**
+   * Releasing a reference that has no reservation leaves a RELEASED marker with no lines. A
+   * caller whose reserve timed out releases to be safe; if that reserve was still on its way,
+   * it now meets the marker on the unique key and reserves nothing, instead of leaving an OPEN
+   * reservation that nobody will ever release.
+   */
+  private async releaseUnknown(reference: string, reason?: string): Promise<Changed<Reservation>> {
+    const now = new Date(Math.floor(Date.now() / 1000) * 1000);
+    try {
+      await this.deps.sequelize.query("INSERT INTO reservations (reference, status, created_at, updated_at) VALUES (?, 'RELEASED', ?, ?)", {
+        replacements: [reference, now, now],
+        type: QueryTypes.INSERT,
+      });
+    } catch (err) {
+      // the reserve committed first after all: release it the normal way
+      if (isUniqueViolation(err)) return this.transition("release", reference, reason);
+      throw err;
+    }
+    const at = now.toISOString();
+    return { value: { reference, status: "RELEASED", lines: [], createdAt: at, updatedAt: at }, skuIds: [] };
   }
 
   /** on_hand += delta, never below what is reserved. */

@@ -244,9 +244,23 @@ export function inventorySuite(opts: ShopOptions & { label: string }) {
       const types = await db.query<{ type: string }>("SELECT type FROM stock_movements WHERE sku_id = ? ORDER BY id", { replacements: [skuId], type: QueryTypes.SELECT });
       expect(types.map((t) => t.type)).toEqual(["adjust", "reserve", "reserve", "release", "commit", "return"]);
 
-      for (const action of ["release", "commit", "returnStock"]) {
+      for (const action of ["commit", "returnStock"]) {
         await expect(call(action, { reference: "no-such-reservation" })).rejects.toMatchObject({ type: "RESERVATION_NOT_FOUND", code: 404 });
       }
+    });
+
+    it("a release that arrives before its reserve (a timed-out checkout) makes the late reserve take nothing", async () => {
+      const skuId = await newSku(5);
+      const reference = `early-release-${skuId}`;
+      expect(await call("release", { reference, reason: "checkout timed out" })).toMatchObject({ reference, status: "RELEASED", lines: [] });
+      expect(await call("release", { reference })).toMatchObject({ status: "RELEASED" }); // repeat: no effect
+      await expect(call("reserve", { reference, lines: [{ skuId, quantity: 2 }] })).rejects.toMatchObject({ type: "RESERVATION_STATE_CONFLICT", code: 409 });
+      await expect(call("commit", { reference })).rejects.toMatchObject({ type: "RESERVATION_STATE_CONFLICT" });
+      await expectConsistent(skuId, { onHand: 5, reserved: 0 });
+      // the same race fired concurrently: whichever lands first, nothing stays reserved
+      const racing = `race-release-${skuId}`;
+      await Promise.allSettled([call("reserve", { reference: racing, lines: [{ skuId, quantity: 1 }] }), call("release", { reference: racing })]);
+      await expectConsistent(skuId, { onHand: 5, reserved: 0 });
     });
 
     it("bad input: unknown SKU, negative, zero or fractional quantities change nothing", async () => {
