@@ -209,13 +209,25 @@ export class StockStore {
    * waiters deadlock on the unique key whenever the first attempt rolls back.)
    */
   async reserve(reference: string, lines: StockLine[]): Promise<Changed<Reservation>> {
-    const earlier = await this.reservation(reference);
-    if (earlier) return { value: this.sameRequest(earlier, lines), skuIds: [] };
+    // No pre-check for an earlier reservation with this reference: a repeat runs the same
+    // transaction, loses on the unique key (or on stock), rolls back and answers with the winner
+    // in the catch below. A fresh reference — every checkout — saves a SELECT.
     // whole seconds: what a DATETIME column keeps, so the answer equals a later read
     const now = new Date(Math.floor(Date.now() / 1000) * 1000);
     try {
       await this.tx(async (t) => {
         for (const { skuId, quantity } of lines) {
+          // Usual case first: available stays above the threshold, so no `inventory.low` can be
+          // due and the row needs no re-read. (after > threshold implies before > threshold.)
+          const clear = await runUpdate(
+            this.deps.sequelize,
+            "UPDATE stock SET reserved = reserved + ?, updated_at = ? WHERE sku_id = ? AND on_hand - reserved >= ? AND on_hand - reserved > low_stock_threshold + ?",
+            [quantity, now, skuId, quantity, quantity],
+            t,
+          );
+          if (clear === 1) continue;
+          // at or below the threshold afterwards (or not enough stock): the general path, with
+          // the locked re-read that decides the crossing
           const n = await runUpdate(
             this.deps.sequelize,
             "UPDATE stock SET reserved = reserved + ?, updated_at = ? WHERE sku_id = ? AND on_hand - reserved >= ?",
