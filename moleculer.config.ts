@@ -103,7 +103,6 @@ export function brokerOptions(cfg: MallConfig = getConfig()): BrokerOptions {
     bulkhead: { enabled: false, concurrency: 50, maxQueueSize: 500 },
     registry: { strategy: "RoundRobin", preferLocal: true },
     contextParamsCloning: false,
-    trackContext: true,
     maxCallLevel: 20,
     heartbeatInterval: 5,
     heartbeatTimeout: 15,
@@ -114,8 +113,9 @@ export function brokerOptions(cfg: MallConfig = getConfig()): BrokerOptions {
     },
     tracing: { enabled: tracingExporter.length > 0, exporter: tracingExporter as never },
     middlewares,
-    // graceful shutdown: wait for in-flight requests (trackContext) up to this long
-    gracefulStopTimeout: 20_000,
+    // graceful shutdown: a stopping service waits for its in-flight requests, up to 20 s
+    // (moleculer 0.15 reads `tracking`; the older trackContext/gracefulStopTimeout are ignored)
+    tracking: { enabled: true, shutdownTimeout: 20_000 },
     // services read their settings from here (configOf), so one process can host nodes with
     // different configurations (the test harness does)
     mall: cfg,
