@@ -6,7 +6,7 @@
  */
 import { Op, QueryTypes, Sequelize, Transaction } from "sequelize";
 import type { Row } from "../../models/helpers";
-import type { OrderAttrs, OrderModels } from "../../models/orders";
+import type { OrderAttrs, OrderModels, AfterSalesAttrs } from "../../models/orders";
 import { runUpdate, withRetriedTransaction } from "../shared/db";
 import { bizError } from "../shared/errors";
 import type { AfterSalesDto, AfterSalesStatus, AddressSnapshot, OrderDto, OrderStatus, TimelineEntry } from "./orders.contracts";
@@ -193,19 +193,9 @@ export class OrderStore {
   }
 }
 
-export function afterSalesDto(a: {
-  id: number;
-  orderNo: string;
-  userId: number;
-  status: string;
-  reason: string;
-  amount: number;
-  currency: string;
-  note: string | null;
-  refundNo: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-}): AfterSalesDto {
+export function afterSalesDto(
+  a: Pick<AfterSalesAttrs, "id" | "orderNo" | "userId" | "status" | "reason" | "amount" | "currency" | "note" | "refundNo" | "createdAt" | "updatedAt">,
+): AfterSalesDto {
   return {
     id: Number(a.id),
     orderNo: a.orderNo,

@@ -182,13 +182,10 @@ export function serviceDatabaseUrl(cfg: MallConfig, service: string, env: Env = 
 }
 
 let cached: MallConfig | null = null;
-/** The process-wide configuration, parsed once. Tests reset it with `resetConfig()`. */
+/** The process-wide configuration, parsed once (tests give each node its own via configOf). */
 export function getConfig(): MallConfig {
   if (!cached) cached = parseConfig(process.env);
   return cached;
-}
-export function resetConfig(): void {
-  cached = null;
 }
 
 /** A one-line description of which backend each concern uses, logged at start. */

@@ -66,10 +66,6 @@ export class MemoryKv implements KvStore {
   async del(key: string) {
     this.map.delete(key);
   }
-  /** Synchronous read for the gateway's hot path (memory only). */
-  getSync(key: string): string | null {
-    return this.live(key)?.v ?? null;
-  }
   async ping() {}
   async close() {
     clearInterval(this.sweeper);
