@@ -83,7 +83,7 @@ async function main() {
       "/proc for a fixed request count): moleculer-web itself, with one alias and nothing else, already",
       "halves the bare server on this machine (second row). On top of it an authenticated request makes two",
       "broker calls (`api.rest`, then `users.me`), each through the middleware chain the cluster needs —",
-      "metrics (about a sixth of the gateway's CPU), circuit breaker, retry, timeout, error handler — plus",
+      "metrics (about a fifth of the gateway's CPU per request: 170 µs with, 133 µs without), circuit breaker, retry, timeout, error handler — plus",
       "the cacher's key building and lookup, parameter validation, the JWT check (verified tokens are",
       "remembered until expiry) and the revocation lookup. The largest fix found so far was jsonwebtoken",
       "rebuilding a key object from the secret on every verify (a fifth of the CPU); what remains is spread",
