@@ -1,5 +1,6 @@
 /**
- * Sequelize models of the users service (tables created by migrations/0100-users.ts).
+ * Sequelize models of the users service (tables created by migrations/0100-users.ts and
+ * 0101-users-sessions.ts).
  * Models are defined per Sequelize instance (not as global classes), so one process can hold
  * nodes bound to different databases.
  */
@@ -16,6 +17,9 @@ export interface UserAttrs {
   nickname: string | null;
   avatarUrl: string | null;
   status: string;
+  /** bumped when every access token of the user must stop working (tokens carry it as `ep`) */
+  sessionEpoch: number;
+  sessionEpochAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -32,14 +36,38 @@ export interface AddressAttrs {
   createdAt: Date;
   updatedAt: Date;
 }
+/** Log of issued refresh tokens: id → session and the hash of its secret. The session decides. */
 export interface RefreshTokenAttrs {
   id: string;
   familyId: string;
   userId: number;
   tokenHash: string;
-  status: "ACTIVE" | "ROTATED" | "REVOKED";
+  /** legacy (before 0101); new rows say ISSUED and the session row holds the state */
+  status: string;
+  expiresAt: Date;
+}
+/** One login: the refresh-token family. Every change to it is a compare-and-set on this row. */
+export interface SessionAttrs {
+  id: string;
+  userId: number;
+  status: "ACTIVE" | "REVOKED";
+  generation: number;
+  currentTokenId: string;
+  currentIssuedAt: Date;
+  previousTokenId: string | null;
   expiresAt: Date;
   revokedAt: Date | null;
+  revokeReason: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+export interface AuditAttrs {
+  id: number;
+  userId: number;
+  actorId: number | null;
+  action: string;
+  detail: string | null;
+  createdAt: Date;
 }
 export interface WalletAttrs {
   userId: number;
@@ -72,6 +100,8 @@ export function defineUserModels(sequelize: Sequelize) {
       nickname: DataTypes.STRING,
       avatarUrl: DataTypes.STRING,
       status: DataTypes.STRING,
+      sessionEpoch: DataTypes.INTEGER,
+      sessionEpochAt: DataTypes.DATE,
       createdAt: DataTypes.DATE,
       updatedAt: DataTypes.DATE,
     },
@@ -108,9 +138,38 @@ export function defineUserModels(sequelize: Sequelize) {
       tokenHash: DataTypes.STRING,
       status: DataTypes.STRING,
       expiresAt: DataTypes.DATE,
-      revokedAt: DataTypes.DATE,
     },
     { ...opts, tableName: "refresh_tokens" },
+  );
+  const Session = sequelize.define<Row<SessionAttrs>>(
+    "Session",
+    {
+      id: { type: DataTypes.STRING, primaryKey: true },
+      userId: id,
+      status: DataTypes.STRING,
+      generation: DataTypes.INTEGER,
+      currentTokenId: DataTypes.STRING,
+      currentIssuedAt: DataTypes.DATE,
+      previousTokenId: DataTypes.STRING,
+      expiresAt: DataTypes.DATE,
+      revokedAt: DataTypes.DATE,
+      revokeReason: DataTypes.STRING,
+      createdAt: DataTypes.DATE,
+      updatedAt: DataTypes.DATE,
+    },
+    { ...opts, tableName: "sessions" },
+  );
+  const Audit = sequelize.define<Row<AuditAttrs>>(
+    "Audit",
+    {
+      id: { type: id, primaryKey: true, autoIncrement: true },
+      userId: id,
+      actorId: id,
+      action: DataTypes.STRING,
+      detail: DataTypes.TEXT,
+      createdAt: DataTypes.DATE,
+    },
+    { ...opts, tableName: "user_audit", updatedAt: false },
   );
   const Wallet = sequelize.define<Row<WalletAttrs>>(
     "Wallet",
@@ -131,6 +190,6 @@ export function defineUserModels(sequelize: Sequelize) {
     },
     { ...opts, tableName: "wallet_ledger", updatedAt: false },
   );
-  return { User, UserRole, Address, RefreshToken, Wallet, WalletEntry };
+  return { User, UserRole, Address, RefreshToken, Session, Audit, Wallet, WalletEntry };
 }
 export type UserModels = ReturnType<typeof defineUserModels>;

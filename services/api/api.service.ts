@@ -15,7 +15,8 @@ import { MallConfig, configOf } from "../shared/config";
 import { acquireSequelize, releaseSequelize } from "../shared/db";
 import { bizError } from "../shared/errors";
 import { KvStore, acquireKv, releaseKv } from "../shared/kv";
-import { AuthUser, isSessionRevoked, verifyAccessToken } from "../shared/tokens";
+import { AuthUser, EpochCache, isSessionRevoked, verifyAccessToken } from "../shared/tokens";
+import { SESSION_EPOCH_CHANGED, SessionEpochChanged } from "../users/users.contracts";
 import { mapError, success } from "./envelope";
 import { ActionInfo, AliasInfo, buildOpenApi } from "./openapi";
 
@@ -47,6 +48,7 @@ export interface Meta {
 type ApiThis = Service & {
   cfg: MallConfig;
   kv: KvStore;
+  epochs: EpochCache;
   dbUrl: string | null;
   aliases: { method: string; path: string; fullPath: string; action?: string; route: { path: string } }[];
   logger: Service["logger"];
@@ -225,7 +227,9 @@ const ApiService = {
       if (!m) throw bizError("TOKEN_INVALID", "Authorization header must be 'Bearer <token>'");
       const user = verifyAccessToken(this.cfg.jwtSecret, m[1]);
       if (!user) throw bizError("TOKEN_INVALID");
-      if (await isSessionRevoked(this.kv, user.sid)) throw bizError("TOKEN_REVOKED");
+      // the session ended (logout), or every token of the user did (disabled, roles changed, revoked)
+      const [revoked, minEpoch] = await Promise.all([isSessionRevoked(this.kv, user.sid), this.epochs.minimum(user.id)]);
+      if (revoked || (minEpoch !== null && user.epoch < minEpoch)) throw bizError("TOKEN_REVOKED");
       return user;
     },
 
@@ -308,9 +312,16 @@ const ApiService = {
     },
   },
 
+  events: {
+    [SESSION_EPOCH_CHANGED](this: ApiThis, ctx: Context<SessionEpochChanged>) {
+      this.epochs.raise(ctx.params.userId, ctx.params.epoch);
+    },
+  },
+
   created(this: ApiThis & { settings: Record<string, unknown>; routes: unknown[]; addRoute(r: unknown): unknown }) {
     this.cfg = configOf(this);
     this.kv = acquireKv(this.cfg.redisUrl, this.cfg.namespace);
+    this.epochs = new EpochCache(() => this.kv, this.cfg.sessionEpochCacheMs);
     // readiness checks the main database when this node is configured with one
     this.dbUrl = this.cfg.databaseUrl;
     configure(this);

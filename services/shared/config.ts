@@ -29,6 +29,10 @@ export interface MallConfig {
   jwtSecretGenerated: boolean;
   accessTokenTtlSec: number;
   refreshTokenTtlSec: number;
+  /** seconds a just-rotated refresh token still returns the current pair (REFRESH_REUSE_GRACE_SEC) */
+  refreshReuseGraceSec: number;
+  /** how long a gateway trusts its copy of a user's session epoch (SESSION_EPOCH_CACHE_MS) */
+  sessionEpochCacheMs: number;
   port: number;
   host: string;
   services: string[] | null;
@@ -138,6 +142,8 @@ export function parseConfig(env: Env = process.env): MallConfig {
     jwtSecretGenerated,
     accessTokenTtlSec: int(env, "ACCESS_TOKEN_TTL", 900, 10),
     refreshTokenTtlSec: int(env, "REFRESH_TOKEN_TTL", 30 * 24 * 3600, 60),
+    refreshReuseGraceSec: int(env, "REFRESH_REUSE_GRACE_SEC", 10, 0, 60),
+    sessionEpochCacheMs: int(env, "SESSION_EPOCH_CACHE_MS", 2000, 0, 30_000),
     port: int(env, "PORT", 3000, 0, 65535),
     host: str(env, "HOST") ?? "0.0.0.0",
     services: services

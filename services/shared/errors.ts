@@ -41,9 +41,10 @@ export const ERRORS = {
   ADDRESS_LIMIT_REACHED: { status: 409, code: 10008, message: "at most 20 addresses per user" },
   INSUFFICIENT_BALANCE: { status: 409, code: 10009, message: "wallet balance is insufficient" },
   LOGIN_RATE_LIMITED: { status: 429, code: 10010, message: "too many login attempts, try again later" },
-  USER_DISABLED: { status: 403, code: 10011, message: "account is disabled" },
+  ACCOUNT_DISABLED: { status: 403, code: 10011, message: "account is disabled" },
   WALLET_REFERENCE_CONFLICT: { status: 409, code: 10012, message: "reference was already used with a different amount" },
   MOBILE_TAKEN: { status: 409, code: 10013, message: "mobile number is already registered" },
+  CANNOT_DISABLE_SELF: { status: 409, code: 10014, message: "an admin cannot disable their own account" },
 
   // catalog 20000–20999
   PRODUCT_NOT_FOUND: { status: 404, code: 20001, message: "product not found" },

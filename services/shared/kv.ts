@@ -13,6 +13,10 @@ export interface KvStore {
   setNx(key: string, value: string, ttlMs: number): Promise<boolean>;
   /** Increment a counter; the first increment starts its window of `ttlMs`. Returns [count, msLeft]. */
   incr(key: string, ttlMs: number): Promise<[number, number]>;
+  /** A counter's value and ms left in its window, without counting: [0, 0] when absent. */
+  peek(key: string): Promise<[number, number]>;
+  /** Set an integer only if it is higher than (or equal to) the stored one, so racing writers cannot lower it. */
+  setMax(key: string, value: number, ttlMs: number): Promise<void>;
   del(key: string): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -63,6 +67,14 @@ export class MemoryKv implements KvStore {
     e.v = String(Number(e.v) + 1);
     return [Number(e.v), e.exp - Date.now()];
   }
+  async peek(key: string): Promise<[number, number]> {
+    const e = this.live(key);
+    return e ? [Number(e.v), e.exp - Date.now()] : [0, 0];
+  }
+  async setMax(key: string, value: number, ttlMs: number) {
+    const e = this.live(key);
+    if (!e || Number(e.v) <= value) this.map.set(key, { v: String(value), exp: Date.now() + ttlMs });
+  }
   async del(key: string) {
     this.map.delete(key);
   }
@@ -81,6 +93,12 @@ if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1])
 return {n, ttl}
 `;
 
+const SET_MAX_SCRIPT = `
+local cur = tonumber(redis.call('GET', KEYS[1]))
+if cur == nil or cur <= tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
+return 1
+`;
+
 export class RedisKv implements KvStore {
   readonly kind = "redis" as const;
   readonly client: Redis;
@@ -93,6 +111,7 @@ export class RedisKv implements KvStore {
       /* surfaced through ping()/readiness; ioredis reconnects by itself */
     });
     this.client.defineCommand("mallIncr", { numberOfKeys: 1, lua: INCR_SCRIPT });
+    this.client.defineCommand("mallSetMax", { numberOfKeys: 1, lua: SET_MAX_SCRIPT });
   }
   private k(key: string) {
     return this.prefix + key;
@@ -113,6 +132,14 @@ export class RedisKv implements KvStore {
       Math.max(1, Math.ceil(ttlMs)),
     )) as [number, number];
     return [Number(n), Number(ttl)];
+  }
+  async peek(key: string): Promise<[number, number]> {
+    const res = await this.client.multi().get(this.k(key)).pttl(this.k(key)).exec();
+    const [[, v], [, ttl]] = res as [[unknown, string | null], [unknown, number]];
+    return v === null ? [0, 0] : [Number(v), Math.max(0, Number(ttl))];
+  }
+  async setMax(key: string, value: number, ttlMs: number) {
+    await (this.client as unknown as { mallSetMax(k: string, v: number, t: number): Promise<number> }).mallSetMax(this.k(key), value, Math.max(1, Math.ceil(ttlMs)));
   }
   async del(key: string) {
     await this.client.del(this.k(key));

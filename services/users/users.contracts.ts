@@ -1,6 +1,16 @@
 /** What other services may call on `users` and what it publishes. */
 export const UserEvents = { REGISTERED: "user.registered" } as const;
 
+/**
+ * Broker broadcast (cache invalidation only, DESIGN "Events"): access tokens of `userId` issued
+ * before `epoch` are void. Gateways apply it at once; the KV marker is what guarantees it.
+ */
+export const SESSION_EPOCH_CHANGED = "user.epoch.changed";
+export interface SessionEpochChanged {
+  userId: number;
+  epoch: number;
+}
+
 export interface PublicUser {
   id: number;
   username: string;

@@ -72,3 +72,10 @@ export async function walletMove(svc: WalletHost, type: "CREDIT" | "DEBIT", p: W
     throw err;
   }
 }
+
+/** The wallet's balance and one page of its ledger, newest first. */
+export async function walletPage(svc: WalletHost, userId: number, page: number, pageSize: number) {
+  const w = await svc.models.Wallet.findByPk(userId);
+  const { rows, count } = await svc.models.WalletEntry.findAndCountAll({ where: { userId }, order: [["id", "DESC"]], limit: pageSize, offset: (page - 1) * pageSize });
+  return { balance: w ? Number(w.balance) : 0, currency: w?.currency ?? "CNY", entries: rows.map(entryDto), total: count, page, pageSize };
+}

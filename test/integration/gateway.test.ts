@@ -1,6 +1,7 @@
 /**
  * Gateway transport concerns over real HTTP: rate limiting that X-Forwarded-For cannot dodge
- * (shared through Redis by two gateways in the cluster), login throttling, CORS, masking of
+ * (shared through Redis by two gateways in the cluster), login throttling (the rule and its other
+ * side, that a stranger cannot lock the owner out, are in sessions.test.ts), CORS, masking of
  * internal errors, and readiness that names the failing dependency.
  */
 import crypto from "node:crypto";
@@ -55,13 +56,14 @@ describe("login throttling (cluster, Redis-backed)", () => {
   });
   afterAll(() => shop?.stop());
 
-  it("locks an account after too many attempts, even with the right password", async () => {
-    const c = await newCustomer(shop); // one successful login, which resets the account counter
+  it("refuses a client that failed too often on an account, even with the right password", async () => {
+    const c = await newCustomer(shop); // its successful login clears this client's count on the account
     const http = client(shop);
     for (let i = 0; i < 3; i++) expect((await http.post("auth/login", { username: c.username, password: "wrong-password" })).status).toBe(401);
     const locked = await http.post("auth/login", { username: c.username, password: c.password });
     expect(locked.status).toBe(429);
     expect(locked.body).toMatchObject({ type: "LOGIN_RATE_LIMITED", code: 10010 });
+    expect(locked.body.data.retryAfter).toBeGreaterThan(0);
     // another account from the same client is not locked by this one
     const d = await newCustomer(shop);
     expect((await http.post("auth/login", { username: d.username, password: d.password })).status).toBe(200);

@@ -54,6 +54,10 @@ describe.each(shapes)("users (%s)", (_name, opts) => {
         [{ username: uname(), password: "short", email: "a@b.co" }, "password"],
         [{ username: uname(), password: "x".repeat(73), email: "a@b.co" }, "password"],
         [{ username: uname(), password: "password-123", email: "not-an-email" }, "email"],
+        [{ username: uname(), password: "password-123", email: "<script>@x.com" }, "email"],
+        [{ username: uname(), password: "password-123", email: '"<script>"@x.com' }, "email"],
+        [{ username: uname(), password: "          ", email: "a@b.co" }, "password"],
+        [{ username: uname(), password: " \t \n \t \n ", email: "a@b.co" }, "password"],
         [{ username: uname(), password: 12345678, email: "a@b.co" }, "password"],
         [{ username: uname(), password: "password-123" }, "email"],
         [{ username: uname(), password: "password-123", email: "a@b.co", isAdmin: true }, "isAdmin"],
@@ -65,6 +69,23 @@ describe.each(shapes)("users (%s)", (_name, opts) => {
         expect(r.body.code).toBe(1422);
         expect(r.body.data.map((f: { field: string }) => f.field)).toContain(field);
       }
+    });
+
+    it("refuses a whitespace-only new password and a markup email on PATCH /users/me, changing nothing", async () => {
+      const c = await newCustomer(shop);
+      const pw = await http.post("auth/change-password", { oldPassword: c.password, newPassword: "         " }, { token: c.token });
+      expect(pw.status).toBe(422);
+      expect(pw.body.data.map((f: { field: string }) => f.field)).toContain("newPassword");
+      expect((await http.post("auth/login", { username: c.username, password: c.password })).status).toBe(200);
+      for (const email of ["<script>@x.com", '"<img src=x>"@x.com']) {
+        const r = await http.patch("users/me", { email }, { token: c.token });
+        expect(r.status).toBe(422);
+        expect(r.body.data.map((f: { field: string }) => f.field)).toContain("email");
+      }
+      expect((await http.get("users/me", { token: c.token })).body.data.email).toBe(`${c.username}@example.com`);
+      const ok = await http.patch("users/me", { email: `first.last+tag-${c.username}@mail.example.com` }, { token: c.token });
+      expect(ok.status).toBe(200);
+      expect(ok.body.data.email).toBe(`first.last+tag-${c.username}@mail.example.com`);
     });
 
     it("answers malformed JSON with 400 and an oversized body with 413", async () => {
@@ -120,6 +141,17 @@ describe.each(shapes)("users (%s)", (_name, opts) => {
       expect((await http.get("users/me", { headers: { authorization: "Basic abc" } })).status).toBe(401);
     });
 
+    it("401s a validly signed token that has no exp", async () => {
+      const c = await newCustomer(shop);
+      const jwt = await import("jsonwebtoken");
+      const claims = jwt.decode(c.token) as { sid: string; roles: string[]; ep: number };
+      const forever = jwt.sign({ roles: claims.roles, sid: claims.sid, ep: claims.ep }, shop.env.JWT_SECRET, { subject: String(c.id), issuer: "mall", jwtid: crypto.randomUUID() });
+      expect((jwt.decode(forever) as { exp?: number }).exp).toBeUndefined();
+      const r = await http.get("users/me", { token: forever });
+      expect(r.status).toBe(401);
+      expect(r.body.type).toBe("TOKEN_INVALID");
+    });
+
     it("401s an expired token", async () => {
       const c = await newCustomer(shop);
       const jwt = await import("jsonwebtoken");
@@ -134,30 +166,36 @@ describe.each(shapes)("users (%s)", (_name, opts) => {
       expect(r.status).toBe(401);
     });
 
-    it("rotates refresh tokens; reusing a rotated one revokes the whole family", async () => {
+    it("rotates refresh tokens; a token rotated twice coming back revokes the whole family", async () => {
       const c = await newCustomer(shop);
       const r1 = await http.post("auth/refresh", { refreshToken: c.refreshToken });
       expect(r1.status).toBe(200);
       const second = r1.body.data.refreshToken;
       expect(second).not.toBe(c.refreshToken);
       expect((await http.get("users/me", { token: r1.body.data.accessToken })).status).toBe(200);
+      const r2 = await http.post("auth/refresh", { refreshToken: second });
+      expect(r2.status).toBe(200);
 
-      // replaying the first token: refused, and the newer token of the family dies too
+      // the first token is no longer the one just rotated: replaying it is theft or a bug
       const replay = await http.post("auth/refresh", { refreshToken: c.refreshToken });
       expect(replay.status).toBe(401);
       expect(replay.body.type).toBe("TOKEN_REVOKED");
+      expect((await http.post("auth/refresh", { refreshToken: r2.body.data.refreshToken })).status).toBe(401);
       expect((await http.post("auth/refresh", { refreshToken: second })).status).toBe(401);
       // and so do the access tokens of that session, at once
-      expect((await http.get("users/me", { token: r1.body.data.accessToken })).status).toBe(401);
+      expect((await http.get("users/me", { token: r2.body.data.accessToken })).status).toBe(401);
       expect((await http.get("users/me", { token: c.token })).status).toBe(401);
     });
 
-    it("20 parallel refreshes of one token: exactly one succeeds", async () => {
+    it("20 parallel refreshes of one token (tabs racing) all get the same new pair, which alone works on", async () => {
       const c = await newCustomer(shop);
       const results = await Promise.all(Array.from({ length: 20 }, () => http.post("auth/refresh", { refreshToken: c.refreshToken })));
-      const ok = results.filter((r) => r.status === 200);
-      expect(ok).toHaveLength(1);
-      expect(results.filter((r) => r.status === 401)).toHaveLength(19);
+      expect(results.map((r) => r.status)).toEqual(Array(20).fill(200));
+      expect(new Set(results.map((r) => r.body.data.refreshToken)).size).toBe(1);
+      expect(new Set(results.map((r) => r.body.data.accessToken)).size).toBe(1);
+      const next = await http.post("auth/refresh", { refreshToken: results[0].body.data.refreshToken });
+      expect(next.status).toBe(200);
+      expect((await http.get("users/me", { token: next.body.data.accessToken })).status).toBe(200);
     });
 
     it("logout stops the access token at once and kills the refresh token", async () => {
@@ -275,6 +313,37 @@ describe.each(shapes)("users (%s)", (_name, opts) => {
       expect((await http.get("users/me", { token: t2 })).body.data.roles).toEqual(["customer", "operator"]);
     });
 
+    it("search takes _, %, \\ and ! literally (LIKE escaping on SQLite and MySQL)", async () => {
+      const admin = await loginAdmin(shop);
+      const r = crypto.randomBytes(4).toString("hex");
+      const named = async (nickname: string) => {
+        const c = await newCustomer(shop);
+        expect((await http.patch("users/me", { nickname }, { token: c.token })).status).toBe(200);
+        return c;
+      };
+      // each has a look-alike that an unescaped wildcard would also match
+      const underscore = await named(`n${r}_x`);
+      await named(`n${r}yx`);
+      const percent = await named(`p${r}%q`);
+      await named(`p${r}zzq`);
+      const backslash = await named(`b${r}\\s`);
+      await named(`b${r}s`);
+      const bang = await named(`e${r}!_`);
+      await named(`e${r}_`);
+      const search = async (q: string) => {
+        const res = await http.get(`admin/users?q=${encodeURIComponent(q)}`, { token: admin });
+        expect(res.status).toBe(200);
+        return res.body.data.items.map((u: { id: number }) => u.id);
+      };
+      expect(await search(`${r}_x`)).toEqual([underscore.id]);
+      expect(await search(`${r}%q`)).toEqual([percent.id]);
+      expect(await search(`${r}\\s`)).toEqual([backslash.id]);
+      expect(await search(`${r}!_`)).toEqual([bang.id]);
+      // and usernames with `_` are found by their underscore too
+      const u = await newCustomer(shop, `z${r}_`);
+      expect(await search(`z${r}_`)).toEqual([u.id]);
+    });
+
     it("rejects absurd page sizes and unknown roles", async () => {
       const admin = await loginAdmin(shop);
       expect((await http.get("admin/users?pageSize=1000", { token: admin })).status).toBe(422);
@@ -356,6 +425,10 @@ describe.each(shapes)("users (%s)", (_name, opts) => {
       expect(reg.requestBody.content["application/json"].schema.required).toEqual(["username", "password", "email"]);
       expect(reg.security).toEqual([]);
       expect(doc.body.paths["/api/v1/admin/users/{id}/roles"].put["x-roles"]).toEqual(["admin"]);
+      const status = doc.body.paths["/api/v1/admin/users/{id}/status"].patch;
+      expect(status["x-roles"]).toEqual(["admin"]);
+      expect(status.requestBody.content["application/json"].schema.properties.status.enum).toEqual(["ACTIVE", "DISABLED"]);
+      expect(doc.body.paths["/api/v1/admin/users/{id}/revoke-sessions"].post["x-roles"]).toEqual(["admin"]);
       const docs = await http.get("/api/docs");
       expect(docs.status).toBe(200);
       expect(docs.text).toContain("swagger-ui");

@@ -218,3 +218,12 @@ describe("serviceDatabaseUrl and describeBackends", () => {
     expect(e.channels).toMatch(/Fake/);
   });
 });
+
+describe("parseConfig: session settings", () => {
+  it("defaults to a 10 s refresh grace window and a 2 s epoch cache, within bounds", () => {
+    expect(parseConfig({})).toMatchObject({ refreshReuseGraceSec: 10, sessionEpochCacheMs: 2000 });
+    expect(parseConfig({ REFRESH_REUSE_GRACE_SEC: "0", SESSION_EPOCH_CACHE_MS: "0" })).toMatchObject({ refreshReuseGraceSec: 0, sessionEpochCacheMs: 0 });
+    expect(() => parseConfig({ REFRESH_REUSE_GRACE_SEC: "61" })).toThrow(ConfigError);
+    expect(() => parseConfig({ SESSION_EPOCH_CACHE_MS: "60000" })).toThrow(ConfigError);
+  });
+});

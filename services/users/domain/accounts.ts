@@ -1,16 +1,35 @@
-/** Pure account rules: identifiers, refresh-token format, roles, address defaults. */
+/** Pure account rules: identifiers, passwords, emails, refresh-token format, roles, search, address defaults. */
 import { ROLES } from "../../shared/tokens";
 
 export const USERNAME_RE = /^[A-Za-z0-9_]{3,32}$/;
 export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 72;
 export const MAX_ADDRESSES = 20;
+/** A password must contain something besides whitespace. */
+export const PASSWORD_NOT_BLANK = /\S/;
 
 export function normaliseUsername(u: string): string {
   return u.trim().toLowerCase();
 }
 export function normaliseEmail(e: string): string {
   return e.trim().toLowerCase();
+}
+
+/**
+ * What is wrong with an email the validator's "precise" mode accepted, or null. That mode still
+ * takes a quoted local part (`"<script>"@x.com`): legal in RFC 5321, unused by real mailboxes,
+ * and a way to carry markup into every screen and mail that shows the address.
+ */
+export function emailProblem(email: string): string | null {
+  return email.trim().startsWith('"') ? "quoted local parts are not accepted" : null;
+}
+
+/** LIKE escape character, declared with `ESCAPE '!'`: SQLite has no default one, and MySQL's default (backslash) is also its string-literal escape. */
+export const LIKE_ESCAPE = "!";
+
+/** `text` as a LIKE pattern matching it anywhere, its own `%`, `_` and `!` taken literally. */
+export function containsPattern(text: string): string {
+  return `%${text.replace(/[!%_]/g, (c) => LIKE_ESCAPE + c)}%`;
 }
 
 /** The login field is an email when it contains "@", else a username. */
