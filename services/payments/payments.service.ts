@@ -76,10 +76,13 @@ const PaymentsService = {
             throw err;
           });
         if (!order || Number(order.userId) !== userId) throw bizError("ORDER_NOT_FOUND");
-        // paying an order twice gets one clear answer, whatever its status says by now
-        const active = await this.store.activeFor(order.orderNo);
-        if (active?.status === "SUCCEEDED") throw bizError("ORDER_ALREADY_PAID", undefined, { paymentNo: active.paymentNo });
         const verdict = payability(order, userId, Date.now());
+        // paying an order twice gets one clear answer, whatever its status says by now; a
+        // cancelled order stays a state conflict even when a late payment for it (refunded) exists
+        if (verdict !== "ORDER_STATE_CONFLICT") {
+          const active = await this.store.activeFor(order.orderNo);
+          if (active?.status === "SUCCEEDED") throw bizError("ORDER_ALREADY_PAID", undefined, { paymentNo: active.paymentNo });
+        }
         if (verdict !== "ok") throw bizError(verdict, `order ${order.orderNo} is ${order.status} and cannot be paid`, { status: order.status });
 
         let { payment, created } = await this.store.open(order, ctx.params.channel);

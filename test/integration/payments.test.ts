@@ -230,7 +230,7 @@ describe.each(shapes)("payments (%s)", (_name, opts) => {
       expect(await q.count("SELECT COUNT(*) FROM payments WHERE order_no = ?", [order.orderNo])).toBe(1);
     });
 
-    it("someone else's order or payment is 404; a cancelled order is 409 ORDER_NOT_PAYABLE", async () => {
+    it("someone else's order or payment is 404; a cancelled order is 409 ORDER_STATE_CONFLICT", async () => {
       const owner = await newBuyer(shop);
       const stranger = await newBuyer(shop, { admin, wallet: 10_000 });
       const order = await placeOrder(http, owner, [{ skuId: cheap.skuId, quantity: 1 }]);
@@ -248,7 +248,7 @@ describe.each(shapes)("payments (%s)", (_name, opts) => {
       expect((await http.post(`orders/${other.orderNo}/cancel`, {}, { token: owner.token })).status).toBe(200);
       const r = await http.post("payments", { orderNo: other.orderNo, channel: "sandbox" }, { token: owner.token });
       expect(r.status).toBe(409);
-      expect(r.body).toMatchObject({ type: "ORDER_NOT_PAYABLE", code: 40005, data: { status: "CANCELLED" } });
+      expect(r.body).toMatchObject({ type: "ORDER_STATE_CONFLICT", code: 30004, data: { status: "CANCELLED" } });
       expect(await q.count("SELECT COUNT(*) FROM payments WHERE order_no = ?", [other.orderNo])).toBe(0);
       const bad = await http.post("payments", { orderNo: other.orderNo, channel: "cash" }, { token: owner.token });
       expect(bad.status).toBe(422);
@@ -348,6 +348,12 @@ describe.each(shapes)("payments (%s)", (_name, opts) => {
       expect(await q.reservation(order.orderNo)).toBe("RELEASED");
       expect(await q.stock(cheap.skuId)).toEqual(before);
       await waitFor(async () => (await q.events("payment.refunded", p.paymentNo)) === 1, { what: "payment.refunded" });
+      // the order is cancelled, whatever its refunded payment says: paying it again is a state conflict
+      for (const channel of ["sandbox", "wallet"]) {
+        const again = await http.post("payments", { orderNo: order.orderNo, channel }, { token: b.token });
+        expect([again.status, again.body.type, again.body.code, again.body.data?.status]).toEqual([409, "ORDER_STATE_CONFLICT", 30004, "CANCELLED"]);
+      }
+      expect(await q.count("SELECT COUNT(*) FROM payments WHERE order_no = ?", [order.orderNo])).toBe(1);
     });
 
     it("refunds are records with their own status, idempotent per after-sales id, never beyond what was paid", async () => {
