@@ -17,7 +17,7 @@ import { PaymentModels, PaymentAttrs, definePaymentModels } from "../../models/p
 import type { Meta } from "../api/api.service";
 import { MallConfig, configOf } from "../shared/config";
 import { bizError, retryableError } from "../shared/errors";
-import { payability } from "./domain/payment-state";
+import { enabledChannels, payability } from "./domain/payment-state";
 import { CallbackFormatError, SIGNATURE_HEADER, isFresh, parseCallback, verifySignature } from "./domain/signature";
 import { executeRefund, payByWallet, sweepStale } from "./money-moves";
 import { PaymentStore, paymentDto, refundDto } from "./payment-store";
@@ -25,6 +25,7 @@ import {
   CreatePaymentParams,
   OrderForPayment,
   OrderForPaymentParams,
+  PaymentChannel,
   PaymentDeps,
   PaymentDto,
   RefundDto,
@@ -48,6 +49,7 @@ export type PaymentsThis = Service & {
   visiblePayment(ctx: Ctx<{ paymentNo: string }>): Promise<PaymentAttrs>;
   payByWallet(p: PaymentAttrs): Promise<PaymentAttrs>;
   executeRefund(refundNo: string): Promise<void>;
+  assertChannelEnabled(channel: PaymentChannel): void;
   deliverSandboxCallback(ctx: Ctx<unknown>, p: PaymentAttrs, result: "SUCCESS" | "FAIL"): Promise<void>;
   localGatewayUrl(): string | null;
   sweep(): Promise<void>;
@@ -68,6 +70,7 @@ const PaymentsService = {
       summary: "Open a payment for my unpaid order (sandbox: returns payUrl; wallet: paid at once)",
       params: { orderNo: ORDER_NO, channel: { type: "enum", values: ["sandbox", "wallet"] } },
       async handler(this: PaymentsThis, ctx: Ctx<CreatePaymentParams>): Promise<PaymentDto> {
+        this.assertChannelEnabled(ctx.params.channel);
         const userId = ctx.meta.user!.id;
         const order = await ctx
           .call<OrderForPayment, OrderForPaymentParams>(PaymentDeps.ORDER_FOR_PAYMENT, { orderNo: ctx.params.orderNo })
@@ -94,6 +97,15 @@ const PaymentsService = {
       },
     },
 
+    channels: {
+      rest: "GET /payments/channels",
+      auth: false,
+      summary: "The payment channels a client may use here (sandbox only where SANDBOX_ENABLED)",
+      handler(this: PaymentsThis): { channels: PaymentChannel[] } {
+        return { channels: enabledChannels(this.cfg.sandboxEnabled) };
+      },
+    },
+
     get: {
       rest: "GET /payments/:paymentNo",
       summary: "A payment of mine (or any, for admins) with its refunds",
@@ -108,6 +120,7 @@ const PaymentsService = {
       summary: "Sandbox pay page: the provider sends the signed callback for this payment",
       params: { paymentNo: PAYMENT_NO, result: { type: "enum", values: ["SUCCESS", "FAIL"], default: "SUCCESS" } },
       async handler(this: PaymentsThis, ctx: Ctx<{ paymentNo: string; result: "SUCCESS" | "FAIL" }>) {
+        this.assertChannelEnabled("sandbox");
         const p = await this.visiblePayment(ctx);
         if (p.channel !== "sandbox" || p.status !== "PENDING") {
           throw bizError("PAYMENT_STATE_CONFLICT", `payment ${p.paymentNo} is a ${p.status} ${p.channel} payment; only a PENDING sandbox payment can be completed`, {
@@ -129,6 +142,7 @@ const PaymentsService = {
       params: { $$strict: "remove" },
       bulkhead: { enabled: true, concurrency: 20, maxQueueSize: 200 },
       async handler(this: PaymentsThis, ctx: Ctx<unknown>) {
+        this.assertChannelEnabled("sandbox");
         const raw = ctx.meta.rawBody ?? "";
         const who = `ip=${ctx.meta.clientIp ?? "internal"} request=${ctx.meta.requestId ?? ctx.requestID}`;
         if (!verifySignature(this.cfg.sandboxSecret, raw, ctx.meta.headers?.[SIGNATURE_HEADER])) {
@@ -221,6 +235,11 @@ const PaymentsService = {
 
     executeRefund(this: PaymentsThis, refundNo: string): Promise<void> {
       return executeRefund(this, refundNo);
+    },
+
+    assertChannelEnabled(this: PaymentsThis, channel: PaymentChannel): void {
+      const channels = enabledChannels(this.cfg.sandboxEnabled);
+      if (!channels.includes(channel)) throw bizError("PAYMENT_CHANNEL_UNAVAILABLE", `the ${channel} channel is not enabled here`, { channel, channels });
     },
 
     /** The sandbox "provider" sends its signed callback: over HTTP when a URL is known. */

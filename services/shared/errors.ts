@@ -85,6 +85,7 @@ export const ERRORS = {
   REFUND_AMOUNT_EXCEEDED: { status: 409, code: 40011, message: "refund exceeds the refundable amount of the payment" },
   REFUND_CONFLICT: { status: 409, code: 40012, message: "afterSalesId was already used for a different refund" },
   REFUND_RECORD_NOT_FOUND: { status: 404, code: 40013, message: "refund not found" },
+  PAYMENT_CHANNEL_UNAVAILABLE: { status: 422, code: 40014, message: "this payment channel is not available here" },
 
   // cart 50000–50999
   CART_LINE_NOT_FOUND: { status: 404, code: 50001, message: "cart line not found" },

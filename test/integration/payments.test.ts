@@ -97,6 +97,12 @@ describe.each(shapes)("payments (%s)", (_name, opts) => {
     waitFor(async () => (await orderOf(b, orderNo)).status === status, { what: `order ${orderNo} ${status}`, timeout: 30_000 });
 
   describe("sandbox channel", () => {
+    it("GET /payments/channels lists the channels enabled here (sandbox: on in tests)", async () => {
+      const r = await http.get("payments/channels");
+      expect(r.status).toBe(200);
+      expect(r.body.data).toEqual({ channels: ["sandbox", "wallet"] });
+    });
+
     it("returns a pay URL; a signed callback over HTTP pays the order and inventory commits the stock", async () => {
       const b = await newBuyer(shop);
       const before = await q.stock(sku.skuId);

@@ -8,6 +8,7 @@ import {
   newPaymentNo,
   newRefundNo,
   onExistingPayment,
+  enabledChannels,
   payability,
   paymentNoOfAutoRefund,
   refundable,
@@ -59,6 +60,13 @@ describe("payability", () => {
   it("an expired or free pending order is not payable", () => {
     expect(payability({ ...order, expiresAt: "2026-11-21T05:00:00Z" }, 7, now)).toBe("ORDER_NOT_PAYABLE");
     expect(payability({ ...order, payable: 0 }, 7, now)).toBe("ORDER_NOT_PAYABLE");
+  });
+});
+
+describe("channels", () => {
+  it("the sandbox is offered only where it is enabled; the wallet always", () => {
+    expect(enabledChannels(true)).toEqual(["sandbox", "wallet"]);
+    expect(enabledChannels(false)).toEqual(["wallet"]);
   });
 });
 

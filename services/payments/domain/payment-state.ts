@@ -62,6 +62,11 @@ export function payability(
   return "ok";
 }
 
+/** The channels a client may use: the sandbox only where SANDBOX_ENABLED. */
+export function enabledChannels(sandboxEnabled: boolean): PaymentChannel[] {
+  return sandboxEnabled ? ["sandbox", "wallet"] : ["wallet"];
+}
+
 /**
  * The order already has an open-or-paid payment (`existing`): what does a new request for
  * `channel` get? Paying twice is answered clearly, never with a second charge:
