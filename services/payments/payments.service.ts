@@ -10,7 +10,6 @@
  */
 import type { Context, Service, ServiceSchema } from "moleculer";
 import type { Sequelize, Transaction } from "sequelize";
-import type { AddressInfo } from "node:net";
 import { DbMixin } from "../../mixins/db.mixin";
 import { OutboxMixin } from "../../mixins/outbox.mixin";
 import { PaymentModels, PaymentAttrs, definePaymentModels } from "../../models/payments";
@@ -25,6 +24,7 @@ import {
   CreatePaymentParams,
   OrderForPayment,
   OrderForPaymentParams,
+  PaymentActions,
   PaymentChannel,
   PaymentDeps,
   PaymentDto,
@@ -51,7 +51,6 @@ export type PaymentsThis = Service & {
   executeRefund(refundNo: string): Promise<void>;
   assertChannelEnabled(channel: PaymentChannel): void;
   deliverSandboxCallback(ctx: Ctx<unknown>, p: PaymentAttrs, result: "SUCCESS" | "FAIL"): Promise<void>;
-  localGatewayUrl(): string | null;
   sweep(): Promise<void>;
 };
 
@@ -138,6 +137,9 @@ const PaymentsService = {
       auth: false,
       rawBody: true,
       summary: "Sandbox provider callback: X-Sandbox-Signature = hex(HMAC-SHA256(secret, rawBody)); duplicates are no-ops",
+      // the verified signature is the gate: the provider's callbacks must not compete with
+      // clients for a rate-limit budget (sharing one, payments stop completing)
+      rateLimit: false,
       // the body is read from the verified raw bytes, never from parsed params
       params: { $$strict: "remove" },
       bulkhead: { enabled: true, concurrency: 20, maxQueueSize: 200 },
@@ -242,36 +244,35 @@ const PaymentsService = {
       if (!channels.includes(channel)) throw bizError("PAYMENT_CHANNEL_UNAVAILABLE", `the ${channel} channel is not enabled here`, { channel, channels });
     },
 
-    /** The sandbox "provider" sends its signed callback: over HTTP when a URL is known. */
+    /**
+     * The sandbox "provider" sends its signed callback: over HTTP to PUBLIC_BASE_URL when there
+     * is one (the notify route is exempt from the client rate limit), else through the cluster.
+     * A callback that does not get through is the provider's outage as far as the buyer is
+     * concerned: a retryable 503, never a statement about the payment.
+     */
     async deliverSandboxCallback(this: PaymentsThis, ctx: Ctx<unknown>, p: PaymentAttrs, result: "SUCCESS" | "FAIL"): Promise<void> {
       const signed = signedCallback(this.cfg.sandboxSecret, { paymentNo: p.paymentNo, amount: Number(p.amount), currency: p.currency }, result);
-      const base = this.cfg.publicBaseUrl ?? this.localGatewayUrl();
-      if (!base) {
-        await ctx.call("payments.notifySandbox", signed.callback, {
-          meta: { rawBody: signed.rawBody, headers: { [SIGNATURE_HEADER]: signed.signature } },
-        });
-        return;
-      }
-      let answer;
+      const base = this.cfg.publicBaseUrl;
+      let failure: string;
       try {
-        answer = await postCallback(base, signed);
+        if (!base) {
+          // a call of its own, not a child of the buyer's request: the provider is the caller
+          // (no buyer identity in its meta, and nothing of its meta merged back into the buyer's)
+          await this.broker.call(PaymentActions.NOTIFY_SANDBOX, signed.callback, {
+            requestID: ctx.requestID ?? undefined,
+            meta: { rawBody: signed.rawBody, headers: { [SIGNATURE_HEADER]: signed.signature }, requestId: ctx.meta.requestId },
+          });
+          return;
+        }
+        const answer = await postCallback(base, signed);
+        if (answer.status < 300) return;
+        failure = `${base} answered ${answer.status} ${(answer.body as { type?: string })?.type ?? ""}`.trim();
       } catch (err) {
-        throw retryableError(`sandbox provider could not reach ${base}: ${(err as Error).message}`);
+        const e = err as { type?: string; message?: string };
+        failure = `${base ?? PaymentActions.NOTIFY_SANDBOX} failed: ${e?.type ?? ""} ${e?.message ?? err}`;
       }
-      if (answer.status >= 300) {
-        const body = answer.body as { type?: string; message?: string };
-        this.logger.warn(`sandbox callback for ${p.paymentNo} answered ${answer.status} ${body?.type ?? ""}`);
-        throw bizError("PAYMENT_STATE_CONFLICT", `the notify endpoint refused the callback: ${body?.type ?? answer.status}`, { status: answer.status });
-      }
-    },
-
-    /** http://<addr>:<port> of the gateway running on this node, if any. */
-    localGatewayUrl(this: PaymentsThis): string | null {
-      const api = this.broker.getLocalService("api") as unknown as { server?: { address(): AddressInfo | string | null } } | undefined;
-      const addr = api?.server?.address();
-      if (!addr || typeof addr === "string") return null;
-      const host = addr.address === "0.0.0.0" || addr.address === "::" ? "127.0.0.1" : addr.address.includes(":") ? `[${addr.address}]` : addr.address;
-      return `http://${host}:${addr.port}`;
+      this.logger.warn(`sandbox callback for ${p.paymentNo} not delivered (${failure})`);
+      throw retryableError(`the sandbox provider could not deliver its callback for ${p.paymentNo}; try again`, "SERVICE_UNAVAILABLE", { paymentNo: p.paymentNo });
     },
 
     sweep(this: PaymentsThis): Promise<void> {

@@ -96,3 +96,91 @@ describe.each(switchedOff)("sandbox switched off (%s)", (_name, opts) => {
     expect((await openPayment(http, b, order.orderNo, "wallet")).status).toBe("SUCCEEDED");
   });
 });
+
+const LIMITS = { RATE_LIMIT_ENABLED: "true", RATE_LIMIT_MAX: "100", RATE_LIMIT_WINDOW_MS: "600000", TRUST_PROXY: "true" };
+
+const delivery: [string, () => Promise<ShopOptions>][] = [
+  ["embedded, no PUBLIC_BASE_URL: through the cluster", async () => ({ shape: "embedded", env: LIMITS })],
+  [
+    "cluster, PUBLIC_BASE_URL: over HTTP to the gateway",
+    async () => {
+      const port = await freePort();
+      return { shape: "cluster", nodes: [["api"], DOMAIN], env: { ...LIMITS, PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}` } };
+    },
+  ],
+];
+
+describe.each(delivery)("sandbox callback delivery (%s)", (_name, options) => {
+  let shop: Shop;
+  let db: Sequelize;
+  let http: ReturnType<typeof client>;
+  let item: StockedSku;
+
+  beforeAll(async () => {
+    shop = await startShop(await options());
+    db = acquireSequelize(shop.databaseUrl);
+    http = client(shop);
+    [item] = await stockedProduct(shop, await loginAdmin(shop), [{ price: 500, stock: 100 }]);
+  });
+  afterAll(async () => {
+    if (db) await releaseSequelize(shop.databaseUrl);
+    await shop?.stop();
+  });
+
+  it("a callback that cannot be delivered is a retryable 503 SERVICE_UNAVAILABLE and changes nothing; completing again pays", async () => {
+    const b = await newBuyer(shop);
+    const order = await placeOrder(http, b, [{ skuId: item.skuId, quantity: 1 }]);
+    const p = await openPayment(http, b, order.orderNo, "sandbox");
+    // the payments database goes away while the callback is being stored
+    const svc = shop.brokerFor("payments").getLocalService("payments") as unknown as {
+      models: { PaymentEvent: { create: (...a: unknown[]) => Promise<unknown> } };
+    };
+    const original = svc.models.PaymentEvent.create;
+    svc.models.PaymentEvent.create = async () => {
+      throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:3306"), { name: "SequelizeConnectionRefusedError" });
+    };
+    let down;
+    try {
+      down = await http.post(`payments/sandbox/${p.paymentNo}/complete`, {}, { token: b.token });
+    } finally {
+      svc.models.PaymentEvent.create = original;
+    }
+    expect(down.status).toBe(503);
+    expect(down.body).toMatchObject({ type: "SERVICE_UNAVAILABLE", code: 1503 });
+    expect(down.body.traceId).toBeTruthy();
+    expect(await one(db, "SELECT status FROM payments WHERE payment_no = ?", [p.paymentNo])).toBe("PENDING");
+    expect(Number(await one(db, "SELECT COUNT(*) FROM payment_events WHERE payment_no = ?", [p.paymentNo]))).toBe(0);
+
+    const again = await http.post(`payments/sandbox/${p.paymentNo}/complete`, {}, { token: b.token });
+    expect([again.status, again.body.data?.status]).toEqual([200, "SUCCEEDED"]);
+    const elsewhere = { token: b.token, headers: { "x-forwarded-for": "203.0.113.8" } };
+    await waitFor(async () => (await http.get(`orders/${order.orderNo}`, elsewhere)).body.data?.status === "PAID", { what: "order PAID" });
+  });
+
+  it("however much of 127.0.0.1's rate limit is used up, the sandbox callback gets through", async () => {
+    const b = await newBuyer(shop);
+    const first = await placeOrder(http, b, [{ skuId: item.skuId, quantity: 1 }]);
+    const second = await placeOrder(http, b, [{ skuId: item.skuId, quantity: 2 }]);
+    const p1 = await openPayment(http, b, first.orderNo, "sandbox");
+    const p2 = await openPayment(http, b, second.orderNo, "sandbox");
+    // the shop calls itself from 127.0.0.1, like this test client: use that address's budget up
+    let limited = false;
+    for (let i = 0; i < 200 && !limited; i++) limited = (await http.get("categories")).status === 429;
+    expect(limited).toBe(true);
+
+    // the buyer, elsewhere (behind the trusted proxy), completes the pay page
+    const asBuyer = { token: b.token, headers: { "x-forwarded-for": "203.0.113.7" } };
+    const done = await http.post(`payments/sandbox/${p1.paymentNo}/complete`, {}, asBuyer);
+    expect([done.status, done.body.type, done.body.data?.status]).toEqual([200, undefined, "SUCCEEDED"]);
+    // the provider posting from the exhausted address is not counted either: the signature is the gate
+    const cb = signedSuccess(shop.env.SANDBOX_SECRET, p2);
+    const notified = await http.request("POST", "payments/notify/sandbox", { raw: cb.raw, headers: cb.headers });
+    expect([notified.status, notified.body.data]).toEqual([200, { received: true, duplicate: false }]);
+    // while everything else from that address is still limited
+    expect((await http.get("categories")).status).toBe(429);
+
+    for (const o of [first, second]) {
+      await waitFor(async () => (await http.get(`orders/${o.orderNo}`, asBuyer)).body.data?.status === "PAID", { what: `order ${o.orderNo} PAID` });
+    }
+  });
+});
