@@ -31,6 +31,7 @@ import {
   RefundDto,
   RefundParams,
   RefundResult,
+  autoRefundId,
 } from "./payments.contracts";
 import { payPagePath, postCallback, signedCallback } from "./sandbox-provider";
 
@@ -173,6 +174,12 @@ const PaymentsService = {
           throw bizError("AMOUNT_MISMATCH", undefined, { paymentNo: p.paymentNo });
         }
         const outcome = await this.store.recordCallback("sandbox", cb, raw, p);
+        if (outcome === "refunding") {
+          this.logger.warn(`sandbox callback ${cb.providerTxnId} captured ${cb.amount} ${cb.currency} for ${p.paymentNo}, which had failed or was closed: refunding it automatically`);
+          const r = await this.store.refundByAfterSales(autoRefundId(p.paymentNo));
+          // recorded with the callback: if this fails, the sweep executes the PENDING refund
+          if (r) await this.executeRefund(r.refundNo).catch((err) => this.logger.warn(`refund ${r.refundNo} left to the sweep: ${(err as Error)?.message}`));
+        }
         if (outcome === "ignored") this.logger.warn(`sandbox callback ${cb.providerTxnId} (${cb.result}) for ${p.paymentNo} ignored: payment is no longer PENDING`);
         return { received: true, duplicate: outcome === "duplicate" };
       },

@@ -362,6 +362,50 @@ describe.each(shapes)("payments (%s)", (_name, opts) => {
       expect(await q.count("SELECT COUNT(*) FROM payments WHERE order_no = ?", [order.orderNo])).toBe(1);
     });
 
+    it.each(["FAILED", "CLOSED"])("a signed SUCCESS for a %s payment is money captured: recorded and refunded automatically, once", async (status) => {
+      const b = await newBuyer(shop);
+      const order = await placeOrder(http, b, [{ skuId: cheap.skuId, quantity: 1 }]);
+      const p = await openPayment(http, b, order.orderNo, "sandbox");
+      if (status === "FAILED") {
+        const failed = await http.post(`payments/sandbox/${p.paymentNo}/complete`, { result: "FAIL" }, { token: b.token });
+        expect(failed.body.data.status).toBe("FAILED");
+      } else {
+        // no endpoint closes a payment yet: close it the way a closing job would
+        await db.query("UPDATE payments SET status = 'CLOSED', active_order_no = NULL WHERE payment_no = ? AND status = 'PENDING'", { replacements: [p.paymentNo] });
+      }
+      // the provider captured the money after all: its signed SUCCESS arrives three times at once
+      const { raw, signature } = signed(callback(p));
+      const answers = await Promise.all([1, 2, 3].map(() => notify(raw, signature)));
+      expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+      expect(answers.filter((a) => a.body.data.duplicate === false)).toHaveLength(1);
+      const refunds = await waitFor(
+        async () => {
+          const r = (await http.get(`payments/${p.paymentNo}`, { token: b.token })).body.data.refunds;
+          return r.length && r[0].status === "SUCCEEDED" ? r : null;
+        },
+        { what: "automatic refund", timeout: 30_000 },
+      );
+      expect((await notify(raw, signature)).body.data).toEqual({ received: true, duplicate: true });
+
+      expect(refunds).toEqual([expect.objectContaining({ afterSalesId: `auto-${p.paymentNo}`, amount: p.amount, status: "SUCCEEDED" })]);
+      const view = (await http.get(`payments/${p.paymentNo}`, { token: b.token })).body.data;
+      expect(view).toMatchObject({ status, refundedAmount: p.amount });
+      expect(await q.count("SELECT COUNT(*) FROM refunds WHERE payment_no = ?", [p.paymentNo])).toBe(1);
+      expect(await q.count("SELECT COUNT(*) FROM payment_events WHERE payment_no = ? AND result = 'SUCCESS' AND effect = 'REFUNDED'", [p.paymentNo])).toBe(1);
+      expect(await q.count("SELECT COUNT(*) FROM payment_events WHERE payment_no = ?", [p.paymentNo])).toBe(status === "FAILED" ? 2 : 1);
+      await waitFor(async () => (await q.events("payment.refunded", p.paymentNo)) === 1, { what: "payment.refunded" });
+      expect(await q.events("payment.succeeded", p.paymentNo)).toBe(0);
+
+      // the captured money did not pay the order: it is still open, and paying it works once
+      expect((await orderOf(b, order.orderNo)).status).toBe("PENDING_PAYMENT");
+      const p2 = await openPayment(http, b, order.orderNo, "sandbox");
+      expect((await http.post(`payments/sandbox/${p2.paymentNo}/complete`, {}, { token: b.token })).body.data.status).toBe("SUCCEEDED");
+      await waitStatus(b, order.orderNo, "PAID");
+      expect(await q.count("SELECT COUNT(*) FROM payments WHERE order_no = ?", [order.orderNo])).toBe(2);
+      expect(await q.count("SELECT COUNT(*) FROM refunds WHERE order_no = ?", [order.orderNo])).toBe(1);
+      expect(await q.events("payment.refunded", p.paymentNo)).toBe(1);
+    });
+
     it("refunds are records with their own status, idempotent per after-sales id, never beyond what was paid", async () => {
       const b = await newBuyer(shop, { admin, wallet: 10_000 });
       const order = await placeOrder(http, b, [{ skuId: sku.skuId, quantity: 2 }]);
