@@ -37,7 +37,8 @@ export interface PaymentEventAttrs {
   result: string;
   amount: number;
   currency: string;
-  effect: "APPLIED" | "IGNORED";
+  /** APPLIED (moved the payment), REFUNDED (a success on a FAILED/CLOSED payment, refunded) or IGNORED */
+  effect: "APPLIED" | "REFUNDED" | "IGNORED";
   rawBody: string;
   createdAt: Date;
 }

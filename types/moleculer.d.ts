@@ -18,5 +18,7 @@ declare module "moleculer" {
     tags?: string[];
     /** the gateway passes the raw JSON body (ctx.meta.rawBody) and X-* headers (ctx.meta.headers) */
     rawBody?: boolean;
+    /** false: the gateway's client rate limit does not count calls to it (signed provider callbacks) */
+    rateLimit?: false;
   }
 }

@@ -8,7 +8,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { Context, Errors, Service, ServiceSchema } from "moleculer";
+import { Context, Errors, Service, ServiceBroker, ServiceSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
 import { QueryTypes } from "sequelize";
 import { MallConfig, configOf } from "../shared/config";
@@ -23,6 +23,8 @@ import { ActionInfo, AliasInfo, buildOpenApi } from "./openapi";
 type Req = IncomingMessage & {
   $requestId?: string;
   $action?: { name: string; auth?: ActionInfo["auth"]; roles?: string[]; rawBody?: boolean };
+  /** the matched route alias (set before the rate limiter runs, unlike `$action`) */
+  $alias?: { action?: string | null };
   /** the JSON body's bytes as received (body-parser `verify`), for actions declaring `rawBody` */
   $rawBody?: Buffer;
   $ctx?: Context<unknown, Meta>;
@@ -67,6 +69,11 @@ export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
     if (list.length) return list[list.length - 1];
   }
   return req.socket?.remoteAddress ?? "unknown";
+}
+
+/** Does the action behind this alias declare `rateLimit: false` (e.g. a signed provider callback)? */
+function rateLimitExempt(broker: ServiceBroker, action: string | null | undefined): boolean {
+  return !!action && !!broker.registry.actions.get(action)?.endpoints.some((e) => e.action?.rateLimit === false);
 }
 
 /** moleculer-web rate-limit store backed by the shared KV (Redis in the cluster). */
@@ -362,6 +369,9 @@ function configure(svc: ApiThis & { settings: Record<string, unknown>; routes: u
     const id = typeof incoming === "string" && REQUEST_ID_RE.test(incoming) ? incoming : crypto.randomUUID();
     req.$requestId = id;
     options.requestID = id;
+    // the action behind the route is retried by the retry policy; retrying `api.rest` itself
+    // would replay a consumed request and turn a retryable 503 into a 404 or 500
+    options.retries = 0;
     res.setHeader("X-Request-Id", id);
   };
   svc.settings.onError = (req: Req, res: Res, err: unknown) => {
@@ -396,7 +406,8 @@ function configure(svc: ApiThis & { settings: Record<string, unknown>; routes: u
             window: cfg.rateLimit.windowMs,
             limit: cfg.rateLimit.limit,
             headers: true,
-            key: (req: Req) => clientIp(req, cfg.trustProxy),
+            // no key, no count: an exempt action is gated by its own check (a signature)
+            key: (req: Req) => (rateLimitExempt(svc.broker, req.$alias?.action) ? null : clientIp(req, cfg.trustProxy)),
             StoreFactory: kvRateStore(() => svc.kv),
           },
         }

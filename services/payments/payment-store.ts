@@ -20,6 +20,7 @@ import {
   RefundDto,
   RefundParams,
   SandboxCallback,
+  autoRefundId,
 } from "./payments.contracts";
 
 export interface StoreDeps {
@@ -62,8 +63,11 @@ export function refundDto(r: RefundAttrs): RefundDto {
   };
 }
 
-/** What recording a provider callback did. */
-export type CallbackOutcome = "applied" | "ignored" | "duplicate";
+/**
+ * What recording a provider callback did. "refunding": a SUCCESS for a payment already FAILED or
+ * CLOSED, whose automatic refund was recorded with it and is still to be executed.
+ */
+export type CallbackOutcome = "applied" | "ignored" | "duplicate" | "refunding";
 
 export class PaymentStore {
   constructor(private deps: StoreDeps) {}
@@ -203,8 +207,15 @@ export class PaymentStore {
           providerTxnId: cb.providerTxnId,
           reason: cb.result === "FAIL" ? "provider reported failure" : undefined,
         });
-        if (applied) await this.m.PaymentEvent.update({ effect: "APPLIED" }, { where: { id: event.id }, transaction: t });
-        return applied ? "applied" : "ignored";
+        if (applied) {
+          await this.m.PaymentEvent.update({ effect: "APPLIED" }, { where: { id: event.id }, transaction: t });
+          return "applied";
+        }
+        if (cb.result === "SUCCESS" && (await this.recordLateCaptureRefund(t, p, cb))) {
+          await this.m.PaymentEvent.update({ effect: "REFUNDED" }, { where: { id: event.id }, transaction: t });
+          return "refunding";
+        }
+        return "ignored";
       });
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
@@ -213,6 +224,40 @@ export class PaymentStore {
       // the nonce was used before by a different transaction: a replay, not a retry
       throw bizError("CALLBACK_REPLAYED", undefined, { nonce: cb.nonce });
     }
+  }
+
+  /**
+   * The provider captured money for a payment that is already FAILED or CLOSED: nothing will be
+   * delivered for it, so it goes back. Records the automatic refund (`auto-<paymentNo>`, the id
+   * orders uses for a payment landing on a cancelled order) in `t`, with `refunded_amount` moved
+   * by a compare-and-set that holds only while the payment is still FAILED/CLOSED and not yet
+   * refunded — so however many such callbacks race, the money goes back once. False when there
+   * is nothing to refund (the payment is PENDING or SUCCEEDED, or already refunded).
+   */
+  private async recordLateCaptureRefund(t: Transaction, p: PaymentAttrs, cb: SandboxCallback): Promise<boolean> {
+    const now = new Date();
+    const moved = await runUpdate(
+      this.deps.sequelize,
+      "UPDATE payments SET refunded_amount = refunded_amount + ?, updated_at = ? WHERE payment_no = ? AND status IN ('FAILED', 'CLOSED') AND refunded_amount + ? <= amount",
+      [cb.amount, now, p.paymentNo, cb.amount],
+      t,
+    );
+    if (moved !== 1) return false;
+    const current = (await this.payment(p.paymentNo, t))!;
+    await this.m.Refund.create(
+      {
+        refundNo: newRefundNo(),
+        paymentNo: p.paymentNo,
+        orderNo: p.orderNo,
+        afterSalesId: autoRefundId(p.paymentNo),
+        amount: cb.amount,
+        currency: cb.currency,
+        status: "PENDING",
+        reason: `provider transaction ${cb.providerTxnId} succeeded after the payment was ${current.status}`.slice(0, 255),
+      },
+      { transaction: t },
+    );
+    return true;
   }
 
   /** PENDING wallet payments untouched since `before` (their request died mid-way). */

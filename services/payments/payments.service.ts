@@ -10,14 +10,13 @@
  */
 import type { Context, Service, ServiceSchema } from "moleculer";
 import type { Sequelize, Transaction } from "sequelize";
-import type { AddressInfo } from "node:net";
 import { DbMixin } from "../../mixins/db.mixin";
 import { OutboxMixin } from "../../mixins/outbox.mixin";
 import { PaymentModels, PaymentAttrs, definePaymentModels } from "../../models/payments";
 import type { Meta } from "../api/api.service";
 import { MallConfig, configOf } from "../shared/config";
 import { bizError, retryableError } from "../shared/errors";
-import { payability } from "./domain/payment-state";
+import { enabledChannels, payability } from "./domain/payment-state";
 import { CallbackFormatError, SIGNATURE_HEADER, isFresh, parseCallback, verifySignature } from "./domain/signature";
 import { executeRefund, payByWallet, sweepStale } from "./money-moves";
 import { PaymentStore, paymentDto, refundDto } from "./payment-store";
@@ -25,11 +24,14 @@ import {
   CreatePaymentParams,
   OrderForPayment,
   OrderForPaymentParams,
+  PaymentActions,
+  PaymentChannel,
   PaymentDeps,
   PaymentDto,
   RefundDto,
   RefundParams,
   RefundResult,
+  autoRefundId,
 } from "./payments.contracts";
 import { payPagePath, postCallback, signedCallback } from "./sandbox-provider";
 
@@ -48,8 +50,8 @@ export type PaymentsThis = Service & {
   visiblePayment(ctx: Ctx<{ paymentNo: string }>): Promise<PaymentAttrs>;
   payByWallet(p: PaymentAttrs): Promise<PaymentAttrs>;
   executeRefund(refundNo: string): Promise<void>;
+  assertChannelEnabled(channel: PaymentChannel): void;
   deliverSandboxCallback(ctx: Ctx<unknown>, p: PaymentAttrs, result: "SUCCESS" | "FAIL"): Promise<void>;
-  localGatewayUrl(): string | null;
   sweep(): Promise<void>;
 };
 
@@ -68,6 +70,7 @@ const PaymentsService = {
       summary: "Open a payment for my unpaid order (sandbox: returns payUrl; wallet: paid at once)",
       params: { orderNo: ORDER_NO, channel: { type: "enum", values: ["sandbox", "wallet"] } },
       async handler(this: PaymentsThis, ctx: Ctx<CreatePaymentParams>): Promise<PaymentDto> {
+        this.assertChannelEnabled(ctx.params.channel);
         const userId = ctx.meta.user!.id;
         const order = await ctx
           .call<OrderForPayment, OrderForPaymentParams>(PaymentDeps.ORDER_FOR_PAYMENT, { orderNo: ctx.params.orderNo })
@@ -76,10 +79,13 @@ const PaymentsService = {
             throw err;
           });
         if (!order || Number(order.userId) !== userId) throw bizError("ORDER_NOT_FOUND");
-        // paying an order twice gets one clear answer, whatever its status says by now
-        const active = await this.store.activeFor(order.orderNo);
-        if (active?.status === "SUCCEEDED") throw bizError("ORDER_ALREADY_PAID", undefined, { paymentNo: active.paymentNo });
         const verdict = payability(order, userId, Date.now());
+        // paying an order twice gets one clear answer, whatever its status says by now; a
+        // cancelled order stays a state conflict even when a late payment for it (refunded) exists
+        if (verdict !== "ORDER_STATE_CONFLICT") {
+          const active = await this.store.activeFor(order.orderNo);
+          if (active?.status === "SUCCEEDED") throw bizError("ORDER_ALREADY_PAID", undefined, { paymentNo: active.paymentNo });
+        }
         if (verdict !== "ok") throw bizError(verdict, `order ${order.orderNo} is ${order.status} and cannot be paid`, { status: order.status });
 
         let { payment, created } = await this.store.open(order, ctx.params.channel);
@@ -88,6 +94,15 @@ const PaymentsService = {
         if (payment.channel === "wallet" && payment.status === "PENDING") payment = await this.payByWallet(payment);
         ctx.meta.$statusCode = created ? 201 : 200;
         return this.toDto(payment);
+      },
+    },
+
+    channels: {
+      rest: "GET /payments/channels",
+      auth: false,
+      summary: "The payment channels a client may use here (sandbox only where SANDBOX_ENABLED)",
+      handler(this: PaymentsThis): { channels: PaymentChannel[] } {
+        return { channels: enabledChannels(this.cfg.sandboxEnabled) };
       },
     },
 
@@ -105,6 +120,7 @@ const PaymentsService = {
       summary: "Sandbox pay page: the provider sends the signed callback for this payment",
       params: { paymentNo: PAYMENT_NO, result: { type: "enum", values: ["SUCCESS", "FAIL"], default: "SUCCESS" } },
       async handler(this: PaymentsThis, ctx: Ctx<{ paymentNo: string; result: "SUCCESS" | "FAIL" }>) {
+        this.assertChannelEnabled("sandbox");
         const p = await this.visiblePayment(ctx);
         if (p.channel !== "sandbox" || p.status !== "PENDING") {
           throw bizError("PAYMENT_STATE_CONFLICT", `payment ${p.paymentNo} is a ${p.status} ${p.channel} payment; only a PENDING sandbox payment can be completed`, {
@@ -122,10 +138,14 @@ const PaymentsService = {
       auth: false,
       rawBody: true,
       summary: "Sandbox provider callback: X-Sandbox-Signature = hex(HMAC-SHA256(secret, rawBody)); duplicates are no-ops",
+      // the verified signature is the gate: the provider's callbacks must not compete with
+      // clients for a rate-limit budget (sharing one, payments stop completing)
+      rateLimit: false,
       // the body is read from the verified raw bytes, never from parsed params
       params: { $$strict: "remove" },
       bulkhead: { enabled: true, concurrency: 20, maxQueueSize: 200 },
       async handler(this: PaymentsThis, ctx: Ctx<unknown>) {
+        this.assertChannelEnabled("sandbox");
         const raw = ctx.meta.rawBody ?? "";
         const who = `ip=${ctx.meta.clientIp ?? "internal"} request=${ctx.meta.requestId ?? ctx.requestID}`;
         if (!verifySignature(this.cfg.sandboxSecret, raw, ctx.meta.headers?.[SIGNATURE_HEADER])) {
@@ -154,6 +174,12 @@ const PaymentsService = {
           throw bizError("AMOUNT_MISMATCH", undefined, { paymentNo: p.paymentNo });
         }
         const outcome = await this.store.recordCallback("sandbox", cb, raw, p);
+        if (outcome === "refunding") {
+          this.logger.warn(`sandbox callback ${cb.providerTxnId} captured ${cb.amount} ${cb.currency} for ${p.paymentNo}, which had failed or was closed: refunding it automatically`);
+          const r = await this.store.refundByAfterSales(autoRefundId(p.paymentNo));
+          // recorded with the callback: if this fails, the sweep executes the PENDING refund
+          if (r) await this.executeRefund(r.refundNo).catch((err) => this.logger.warn(`refund ${r.refundNo} left to the sweep: ${(err as Error)?.message}`));
+        }
         if (outcome === "ignored") this.logger.warn(`sandbox callback ${cb.providerTxnId} (${cb.result}) for ${p.paymentNo} ignored: payment is no longer PENDING`);
         return { received: true, duplicate: outcome === "duplicate" };
       },
@@ -220,36 +246,40 @@ const PaymentsService = {
       return executeRefund(this, refundNo);
     },
 
-    /** The sandbox "provider" sends its signed callback: over HTTP when a URL is known. */
-    async deliverSandboxCallback(this: PaymentsThis, ctx: Ctx<unknown>, p: PaymentAttrs, result: "SUCCESS" | "FAIL"): Promise<void> {
-      const signed = signedCallback(this.cfg.sandboxSecret, { paymentNo: p.paymentNo, amount: Number(p.amount), currency: p.currency }, result);
-      const base = this.cfg.publicBaseUrl ?? this.localGatewayUrl();
-      if (!base) {
-        await ctx.call("payments.notifySandbox", signed.callback, {
-          meta: { rawBody: signed.rawBody, headers: { [SIGNATURE_HEADER]: signed.signature } },
-        });
-        return;
-      }
-      let answer;
-      try {
-        answer = await postCallback(base, signed);
-      } catch (err) {
-        throw retryableError(`sandbox provider could not reach ${base}: ${(err as Error).message}`);
-      }
-      if (answer.status >= 300) {
-        const body = answer.body as { type?: string; message?: string };
-        this.logger.warn(`sandbox callback for ${p.paymentNo} answered ${answer.status} ${body?.type ?? ""}`);
-        throw bizError("PAYMENT_STATE_CONFLICT", `the notify endpoint refused the callback: ${body?.type ?? answer.status}`, { status: answer.status });
-      }
+    assertChannelEnabled(this: PaymentsThis, channel: PaymentChannel): void {
+      const channels = enabledChannels(this.cfg.sandboxEnabled);
+      if (!channels.includes(channel)) throw bizError("PAYMENT_CHANNEL_UNAVAILABLE", `the ${channel} channel is not enabled here`, { channel, channels });
     },
 
-    /** http://<addr>:<port> of the gateway running on this node, if any. */
-    localGatewayUrl(this: PaymentsThis): string | null {
-      const api = this.broker.getLocalService("api") as unknown as { server?: { address(): AddressInfo | string | null } } | undefined;
-      const addr = api?.server?.address();
-      if (!addr || typeof addr === "string") return null;
-      const host = addr.address === "0.0.0.0" || addr.address === "::" ? "127.0.0.1" : addr.address.includes(":") ? `[${addr.address}]` : addr.address;
-      return `http://${host}:${addr.port}`;
+    /**
+     * The sandbox "provider" sends its signed callback: over HTTP to PUBLIC_BASE_URL when there
+     * is one (the notify route is exempt from the client rate limit), else through the cluster.
+     * A callback that does not get through is the provider's outage as far as the buyer is
+     * concerned: a retryable 503, never a statement about the payment.
+     */
+    async deliverSandboxCallback(this: PaymentsThis, ctx: Ctx<unknown>, p: PaymentAttrs, result: "SUCCESS" | "FAIL"): Promise<void> {
+      const signed = signedCallback(this.cfg.sandboxSecret, { paymentNo: p.paymentNo, amount: Number(p.amount), currency: p.currency }, result);
+      const base = this.cfg.publicBaseUrl;
+      let failure: string;
+      try {
+        if (!base) {
+          // a call of its own, not a child of the buyer's request: the provider is the caller
+          // (no buyer identity in its meta, and nothing of its meta merged back into the buyer's)
+          await this.broker.call(PaymentActions.NOTIFY_SANDBOX, signed.callback, {
+            requestID: ctx.requestID ?? undefined,
+            meta: { rawBody: signed.rawBody, headers: { [SIGNATURE_HEADER]: signed.signature }, requestId: ctx.meta.requestId },
+          });
+          return;
+        }
+        const answer = await postCallback(base, signed);
+        if (answer.status < 300) return;
+        failure = `${base} answered ${answer.status} ${(answer.body as { type?: string })?.type ?? ""}`.trim();
+      } catch (err) {
+        const e = err as { type?: string; message?: string };
+        failure = `${base ?? PaymentActions.NOTIFY_SANDBOX} failed: ${e?.type ?? ""} ${e?.message ?? err}`;
+      }
+      this.logger.warn(`sandbox callback for ${p.paymentNo} not delivered (${failure})`);
+      throw retryableError(`the sandbox provider could not deliver its callback for ${p.paymentNo}; try again`, "SERVICE_UNAVAILABLE", { paymentNo: p.paymentNo });
     },
 
     sweep(this: PaymentsThis): Promise<void> {

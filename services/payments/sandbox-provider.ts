@@ -3,10 +3,12 @@
  * its "pay page" produces a signed callback (domain/signature.ts) that is POSTed to our notify
  * endpoint like any provider's would be; refunds succeed at once.
  *
- * Delivery: over HTTP to `<PUBLIC_BASE_URL>/api/v1/payments/notify/sandbox` when configured, else
- * to the gateway of this node (`http://127.0.0.1:<its port>`) when it runs one. On a node with
- * neither (a payments-only node in the cluster, no public URL) the very same bytes and header go
- * through `payments.notifySandbox` as a broker call, which verifies them exactly as for HTTP.
+ * Delivery (payments.service.ts deliverSandboxCallback): over HTTP to
+ * `<PUBLIC_BASE_URL>/api/v1/payments/notify/sandbox` when configured, where the notify route is
+ * exempt from the client rate limit; else the very same bytes and header go through
+ * `payments.notifySandbox` as a broker call, which verifies them exactly as for HTTP. Never over
+ * loopback HTTP to the local gateway: there the shop's own address would share the rate-limit
+ * budget of every other client on 127.0.0.1 and payments would stop completing.
  */
 import type { SandboxCallback } from "./payments.contracts";
 import { SIGNATURE_HEADER, canonicalBody, sign } from "./domain/signature";

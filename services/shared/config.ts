@@ -46,6 +46,11 @@ export interface MallConfig {
   adminUsername: string | null;
   adminPassword: string | null;
   sandboxSecret: string;
+  /**
+   * the sandbox channel lets any buyer mark their own order paid from its pay page: on by
+   * default only in the embedded shape (SANDBOX_ENABLED)
+   */
+  sandboxEnabled: boolean;
   orderPaymentTimeoutSec: number;
   /** how often each orders node looks for expired unpaid orders (ORDER_SWEEP_INTERVAL_MS) */
   orderSweepIntervalMs: number;
@@ -162,6 +167,7 @@ export function parseConfig(env: Env = process.env): MallConfig {
     adminUsername: str(env, "ADMIN_USERNAME"),
     adminPassword: str(env, "ADMIN_PASSWORD"),
     sandboxSecret,
+    sandboxEnabled: bool(env, "SANDBOX_ENABLED", shape === "embedded"),
     orderPaymentTimeoutSec: int(env, "ORDER_PAYMENT_TIMEOUT", 900, 1),
     orderSweepIntervalMs: int(env, "ORDER_SWEEP_INTERVAL_MS", 5000, 100),
     seckillPaymentTimeoutSec: int(env, "SECKILL_PAYMENT_TIMEOUT", 300, 1),

@@ -69,6 +69,8 @@ export const ERRORS = {
   REFUND_STATE_CONFLICT: { status: 409, code: 30008, message: "refund request state does not allow this" },
   ORDER_LINE_NOT_FOUND: { status: 404, code: 30009, message: "the order has no line for this SKU" },
   ORDER_REQUEST_IN_PROGRESS: { status: 409, code: 30010, message: "a request with this Idempotency-Key is still being processed; retry shortly" },
+  CURRENCY_MISMATCH: { status: 409, code: 30011, message: "items priced in different currencies cannot be ordered together" },
+  PRICING_INVALID: { status: 422, code: 30012, message: "the items cannot be priced" },
 
   // payments 40000–40999
   PAYMENT_NOT_FOUND: { status: 404, code: 40001, message: "payment not found" },
@@ -84,6 +86,7 @@ export const ERRORS = {
   REFUND_AMOUNT_EXCEEDED: { status: 409, code: 40011, message: "refund exceeds the refundable amount of the payment" },
   REFUND_CONFLICT: { status: 409, code: 40012, message: "afterSalesId was already used for a different refund" },
   REFUND_RECORD_NOT_FOUND: { status: 404, code: 40013, message: "refund not found" },
+  PAYMENT_CHANNEL_UNAVAILABLE: { status: 422, code: 40014, message: "this payment channel is not available here" },
 
   // cart 50000–50999
   CART_LINE_NOT_FOUND: { status: 404, code: 50001, message: "cart line not found" },

@@ -68,6 +68,9 @@ export function testEnv(shape: "embedded" | "cluster", id: string, extra: Record
       REDIS_URL: REDIS,
       CHANNELS_URL: NATS,
       DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), `mall-${id}-`)),
+      // the suites pay through the sandbox, which the cluster shape keeps off unless told
+      // (payments-safety.test.ts checks that default by passing SANDBOX_ENABLED: "")
+      SANDBOX_ENABLED: "true",
     });
   }
   return { ...base, ...extra };

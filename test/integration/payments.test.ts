@@ -97,6 +97,12 @@ describe.each(shapes)("payments (%s)", (_name, opts) => {
     waitFor(async () => (await orderOf(b, orderNo)).status === status, { what: `order ${orderNo} ${status}`, timeout: 30_000 });
 
   describe("sandbox channel", () => {
+    it("GET /payments/channels lists the channels enabled here (sandbox: on in tests)", async () => {
+      const r = await http.get("payments/channels");
+      expect(r.status).toBe(200);
+      expect(r.body.data).toEqual({ channels: ["sandbox", "wallet"] });
+    });
+
     it("returns a pay URL; a signed callback over HTTP pays the order and inventory commits the stock", async () => {
       const b = await newBuyer(shop);
       const before = await q.stock(sku.skuId);
@@ -230,7 +236,7 @@ describe.each(shapes)("payments (%s)", (_name, opts) => {
       expect(await q.count("SELECT COUNT(*) FROM payments WHERE order_no = ?", [order.orderNo])).toBe(1);
     });
 
-    it("someone else's order or payment is 404; a cancelled order is 409 ORDER_NOT_PAYABLE", async () => {
+    it("someone else's order or payment is 404; a cancelled order is 409 ORDER_STATE_CONFLICT", async () => {
       const owner = await newBuyer(shop);
       const stranger = await newBuyer(shop, { admin, wallet: 10_000 });
       const order = await placeOrder(http, owner, [{ skuId: cheap.skuId, quantity: 1 }]);
@@ -248,7 +254,7 @@ describe.each(shapes)("payments (%s)", (_name, opts) => {
       expect((await http.post(`orders/${other.orderNo}/cancel`, {}, { token: owner.token })).status).toBe(200);
       const r = await http.post("payments", { orderNo: other.orderNo, channel: "sandbox" }, { token: owner.token });
       expect(r.status).toBe(409);
-      expect(r.body).toMatchObject({ type: "ORDER_NOT_PAYABLE", code: 40005, data: { status: "CANCELLED" } });
+      expect(r.body).toMatchObject({ type: "ORDER_STATE_CONFLICT", code: 30004, data: { status: "CANCELLED" } });
       expect(await q.count("SELECT COUNT(*) FROM payments WHERE order_no = ?", [other.orderNo])).toBe(0);
       const bad = await http.post("payments", { orderNo: other.orderNo, channel: "cash" }, { token: owner.token });
       expect(bad.status).toBe(422);
@@ -348,6 +354,56 @@ describe.each(shapes)("payments (%s)", (_name, opts) => {
       expect(await q.reservation(order.orderNo)).toBe("RELEASED");
       expect(await q.stock(cheap.skuId)).toEqual(before);
       await waitFor(async () => (await q.events("payment.refunded", p.paymentNo)) === 1, { what: "payment.refunded" });
+      // the order is cancelled, whatever its refunded payment says: paying it again is a state conflict
+      for (const channel of ["sandbox", "wallet"]) {
+        const again = await http.post("payments", { orderNo: order.orderNo, channel }, { token: b.token });
+        expect([again.status, again.body.type, again.body.code, again.body.data?.status]).toEqual([409, "ORDER_STATE_CONFLICT", 30004, "CANCELLED"]);
+      }
+      expect(await q.count("SELECT COUNT(*) FROM payments WHERE order_no = ?", [order.orderNo])).toBe(1);
+    });
+
+    it.each(["FAILED", "CLOSED"])("a signed SUCCESS for a %s payment is money captured: recorded and refunded automatically, once", async (status) => {
+      const b = await newBuyer(shop);
+      const order = await placeOrder(http, b, [{ skuId: cheap.skuId, quantity: 1 }]);
+      const p = await openPayment(http, b, order.orderNo, "sandbox");
+      if (status === "FAILED") {
+        const failed = await http.post(`payments/sandbox/${p.paymentNo}/complete`, { result: "FAIL" }, { token: b.token });
+        expect(failed.body.data.status).toBe("FAILED");
+      } else {
+        // no endpoint closes a payment yet: close it the way a closing job would
+        await db.query("UPDATE payments SET status = 'CLOSED', active_order_no = NULL WHERE payment_no = ? AND status = 'PENDING'", { replacements: [p.paymentNo] });
+      }
+      // the provider captured the money after all: its signed SUCCESS arrives three times at once
+      const { raw, signature } = signed(callback(p));
+      const answers = await Promise.all([1, 2, 3].map(() => notify(raw, signature)));
+      expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+      expect(answers.filter((a) => a.body.data.duplicate === false)).toHaveLength(1);
+      const refunds = await waitFor(
+        async () => {
+          const r = (await http.get(`payments/${p.paymentNo}`, { token: b.token })).body.data.refunds;
+          return r.length && r[0].status === "SUCCEEDED" ? r : null;
+        },
+        { what: "automatic refund", timeout: 30_000 },
+      );
+      expect((await notify(raw, signature)).body.data).toEqual({ received: true, duplicate: true });
+
+      expect(refunds).toEqual([expect.objectContaining({ afterSalesId: `auto-${p.paymentNo}`, amount: p.amount, status: "SUCCEEDED" })]);
+      const view = (await http.get(`payments/${p.paymentNo}`, { token: b.token })).body.data;
+      expect(view).toMatchObject({ status, refundedAmount: p.amount });
+      expect(await q.count("SELECT COUNT(*) FROM refunds WHERE payment_no = ?", [p.paymentNo])).toBe(1);
+      expect(await q.count("SELECT COUNT(*) FROM payment_events WHERE payment_no = ? AND result = 'SUCCESS' AND effect = 'REFUNDED'", [p.paymentNo])).toBe(1);
+      expect(await q.count("SELECT COUNT(*) FROM payment_events WHERE payment_no = ?", [p.paymentNo])).toBe(status === "FAILED" ? 2 : 1);
+      await waitFor(async () => (await q.events("payment.refunded", p.paymentNo)) === 1, { what: "payment.refunded" });
+      expect(await q.events("payment.succeeded", p.paymentNo)).toBe(0);
+
+      // the captured money did not pay the order: it is still open, and paying it works once
+      expect((await orderOf(b, order.orderNo)).status).toBe("PENDING_PAYMENT");
+      const p2 = await openPayment(http, b, order.orderNo, "sandbox");
+      expect((await http.post(`payments/sandbox/${p2.paymentNo}/complete`, {}, { token: b.token })).body.data.status).toBe("SUCCEEDED");
+      await waitStatus(b, order.orderNo, "PAID");
+      expect(await q.count("SELECT COUNT(*) FROM payments WHERE order_no = ?", [order.orderNo])).toBe(2);
+      expect(await q.count("SELECT COUNT(*) FROM refunds WHERE order_no = ?", [order.orderNo])).toBe(1);
+      expect(await q.events("payment.refunded", p.paymentNo)).toBe(1);
     });
 
     it("refunds are records with their own status, idempotent per after-sales id, never beyond what was paid", async () => {

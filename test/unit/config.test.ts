@@ -93,6 +93,15 @@ describe("parseConfig: cluster shape", () => {
     expect(c.channelsUrl).toBe("nats://nats:4222");
   });
 
+  it("keeps the sandbox payment channel off unless SANDBOX_ENABLED=true (embedded: on unless false)", () => {
+    expect(parseConfig({}).sandboxEnabled).toBe(true);
+    expect(parseConfig({ SANDBOX_ENABLED: "false" }).sandboxEnabled).toBe(false);
+    expect(parseConfig(CLUSTER).sandboxEnabled).toBe(false);
+    expect(parseConfig({ ...CLUSTER, SANDBOX_ENABLED: "" }).sandboxEnabled).toBe(false);
+    expect(parseConfig({ ...CLUSTER, SANDBOX_ENABLED: "true" }).sandboxEnabled).toBe(true);
+    expect(() => parseConfig({ ...CLUSTER, SANDBOX_ENABLED: "maybe" })).toThrow(/SANDBOX_ENABLED/);
+  });
+
   it("lets explicit values override the shape defaults", () => {
     const c = parseConfig({ ...CLUSTER, MIGRATE_ON_START: "true", SEED_DEMO: "yes", LOG_FORMAT: "pretty" });
     expect(c.migrateOnStart).toBe(true);

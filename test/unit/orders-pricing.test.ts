@@ -39,6 +39,20 @@ describe("orders: pricing", () => {
     expect(() => priceOrder([line(1, 100, 1)], { discount: 0.5 })).toThrow(PricingError);
   });
 
+  it("throws typed client errors (a 4xx with a stable type), never a bare Error", () => {
+    const thrown = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (err) {
+        return err as { code: number; type: string; data: unknown };
+      }
+      throw new Error("did not throw");
+    };
+    expect(thrown(() => priceOrder([line(1, 100, 1), line(2, 100, 1, "USD")]))).toMatchObject({ code: 409, type: "CURRENCY_MISMATCH", data: { currencies: ["CNY", "USD"], skuId: 2 } });
+    expect(thrown(() => priceOrder([line(1, 100, 0)]))).toMatchObject({ code: 422, type: "PRICING_INVALID" });
+    expect(thrown(() => priceOrder([line(1, -1, 1)]))).toMatchObject({ code: 422, type: "PRICING_INVALID" });
+  });
+
   it("stays exact for large amounts", () => {
     const { totals } = priceOrder([line(1, 1_000_000_000_000, 99), line(2, 1, 1)]);
     expect(totals.itemsTotal).toBe(99_000_000_000_001);

@@ -8,6 +8,7 @@ import {
   newPaymentNo,
   newRefundNo,
   onExistingPayment,
+  enabledChannels,
   payability,
   paymentNoOfAutoRefund,
   refundable,
@@ -50,11 +51,22 @@ describe("payability", () => {
     expect(payability(order, 8, now)).toBe("ORDER_NOT_FOUND");
     expect(payability(null, 7, now)).toBe("ORDER_NOT_FOUND");
   });
-  it("a paid, cancelled, expired or free order is not payable", () => {
-    expect(payability({ ...order, status: "PAID" }, 7, now)).toBe("ORDER_NOT_PAYABLE");
-    expect(payability({ ...order, status: "CANCELLED" }, 7, now)).toBe("ORDER_NOT_PAYABLE");
+  it("a paid order is already paid, whatever happened to it since", () => {
+    for (const status of ["PAID", "SHIPPED", "COMPLETED", "REFUNDING", "REFUNDED"]) expect(payability({ ...order, status }, 7, now)).toBe("ORDER_ALREADY_PAID");
+  });
+  it("a cancelled order is a state conflict", () => {
+    expect(payability({ ...order, status: "CANCELLED" }, 7, now)).toBe("ORDER_STATE_CONFLICT");
+  });
+  it("an expired or free pending order is not payable", () => {
     expect(payability({ ...order, expiresAt: "2026-11-21T05:00:00Z" }, 7, now)).toBe("ORDER_NOT_PAYABLE");
     expect(payability({ ...order, payable: 0 }, 7, now)).toBe("ORDER_NOT_PAYABLE");
+  });
+});
+
+describe("channels", () => {
+  it("the sandbox is offered only where it is enabled; the wallet always", () => {
+    expect(enabledChannels(true)).toEqual(["sandbox", "wallet"]);
+    expect(enabledChannels(false)).toEqual(["wallet"]);
   });
 });
 

@@ -13,6 +13,9 @@
  * lines must split with largest remainders so the shares add up exactly.
  */
 
+import { Errors } from "moleculer";
+import { ERRORS } from "../../shared/errors";
+
 export const DEFAULT_CURRENCY = "CNY";
 /** Goods amount from which shipping is free: 99 yuan. */
 export const FREE_SHIPPING_FROM = 99_00;
@@ -48,10 +51,19 @@ export interface Adjustments {
   pointsDeduction?: number;
 }
 
-export class PricingError extends Error {}
+/**
+ * Lines that cannot be priced together are an answer for the buyer (a typed 4xx from cart and
+ * checkout alike), not a crash: CURRENCY_MISMATCH for mixed currencies, PRICING_INVALID for
+ * amounts or quantities that are not whole numbers in range.
+ */
+export class PricingError extends Errors.MoleculerClientError {
+  constructor(type: "CURRENCY_MISMATCH" | "PRICING_INVALID", message: string, data: Record<string, unknown> = {}) {
+    super(message, ERRORS[type].status, type, data);
+  }
+}
 
 function assertAmount(v: number, what: string) {
-  if (!Number.isSafeInteger(v) || v < 0) throw new PricingError(`${what} must be a non-negative integer amount, got ${v}`);
+  if (!Number.isSafeInteger(v) || v < 0) throw new PricingError("PRICING_INVALID", `${what} must be a non-negative integer amount, got ${v}`);
 }
 
 /** Shipping fee for a goods amount (after discounts). */
@@ -64,8 +76,10 @@ export function priceOrder(lines: readonly PriceInput[], adj: Adjustments = {}):
   const currency = lines[0]?.currency ?? DEFAULT_CURRENCY;
   const priced = lines.map((l) => {
     assertAmount(l.unitPrice, `unit price of SKU ${l.skuId}`);
-    if (!Number.isSafeInteger(l.quantity) || l.quantity <= 0) throw new PricingError(`quantity of SKU ${l.skuId} must be a positive integer`);
-    if (l.currency !== currency) throw new PricingError(`mixed currencies (${currency}, ${l.currency}) in one order`);
+    if (!Number.isSafeInteger(l.quantity) || l.quantity <= 0) throw new PricingError("PRICING_INVALID", `quantity of SKU ${l.skuId} must be a positive integer`);
+    if (l.currency !== currency) {
+      throw new PricingError("CURRENCY_MISMATCH", `mixed currencies (${currency}, ${l.currency}) in one order`, { currencies: [currency, l.currency].sort(), skuId: l.skuId });
+    }
     const subtotal = l.unitPrice * l.quantity;
     assertAmount(subtotal, `subtotal of SKU ${l.skuId}`);
     return { ...l, subtotal };

@@ -40,17 +40,31 @@ export interface OrderView {
   expiresAt: string | null;
 }
 
+/** Order statuses that mean the order was paid (whatever happened after). */
+const PAID_ORDER_STATUSES = ["PAID", "SHIPPED", "COMPLETED", "REFUNDING", "REFUNDED"];
+
 /**
  * May `userId` open a payment for this order now? Another user's order is "not found" (no
- * existence leak); an order that is not PENDING_PAYMENT, or whose payment window has passed
- * (the sweeper may not have cancelled it yet), or has nothing to pay is "not payable".
+ * existence leak); a paid order is "already paid"; a cancelled one is a state conflict (even if
+ * a late payment for it was refunded); an open order whose payment window has passed (the sweeper
+ * may not have cancelled it yet) or that has nothing to pay is "not payable".
  */
-export function payability(order: OrderView | null, userId: number, now: number): "ok" | "ORDER_NOT_FOUND" | "ORDER_NOT_PAYABLE" {
+export function payability(
+  order: OrderView | null,
+  userId: number,
+  now: number,
+): "ok" | "ORDER_NOT_FOUND" | "ORDER_ALREADY_PAID" | "ORDER_STATE_CONFLICT" | "ORDER_NOT_PAYABLE" {
   if (!order || Number(order.userId) !== userId) return "ORDER_NOT_FOUND";
-  if (order.status !== "PENDING_PAYMENT") return "ORDER_NOT_PAYABLE";
+  if (PAID_ORDER_STATUSES.includes(order.status)) return "ORDER_ALREADY_PAID";
+  if (order.status !== "PENDING_PAYMENT") return "ORDER_STATE_CONFLICT";
   if (order.expiresAt && Date.parse(order.expiresAt) <= now) return "ORDER_NOT_PAYABLE";
   if (!Number.isSafeInteger(order.payable) || order.payable <= 0) return "ORDER_NOT_PAYABLE";
   return "ok";
+}
+
+/** The channels a client may use: the sandbox only where SANDBOX_ENABLED. */
+export function enabledChannels(sandboxEnabled: boolean): PaymentChannel[] {
+  return sandboxEnabled ? ["sandbox", "wallet"] : ["wallet"];
 }
 
 /**
