@@ -18,5 +18,7 @@ declare module "moleculer" {
     tags?: string[];
     /** the gateway passes the raw JSON body (ctx.meta.rawBody) and X-* headers (ctx.meta.headers) */
     rawBody?: boolean;
+    /** Idempotency-Key applies: the first answer is replayed (mixins/idempotency.middleware.ts) */
+    idempotent?: boolean;
   }
 }
