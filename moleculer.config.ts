@@ -8,6 +8,7 @@ import { Middleware as ChannelsMiddleware } from "@moleculer/channels";
 import { MallConfig, getConfig } from "./services/shared/config";
 import { StrictValidator } from "./services/shared/validator";
 import { RacingSafeNatsAdapter } from "./services/shared/nats-channels";
+import { IdempotencyMiddleware } from "./mixins/idempotency.middleware";
 
 export function channelAdapter(cfg: MallConfig): unknown {
   const common = {
@@ -56,6 +57,7 @@ export function brokerOptions(cfg: MallConfig = getConfig()): BrokerOptions {
   const middlewares: Middleware[] = [
     ChannelsMiddleware({ adapter: channelAdapter(cfg) } as never) as Middleware,
     ChannelBackoffMiddleware as unknown as Middleware,
+    IdempotencyMiddleware as unknown as Middleware,
   ];
 
   const tracingExporter =

@@ -20,5 +20,7 @@ declare module "moleculer" {
     rawBody?: boolean;
     /** false: the gateway's client rate limit does not count calls to it (signed provider callbacks) */
     rateLimit?: false;
+    /** Idempotency-Key applies: the first answer is replayed (mixins/idempotency.middleware.ts) */
+    idempotent?: boolean;
   }
 }

@@ -18,6 +18,8 @@ export interface ActionInfo {
   summary?: string;
   description?: string;
   tags?: string[];
+  /** accepts Idempotency-Key (mixins/idempotency.middleware.ts) */
+  idempotent?: boolean;
 }
 
 type Json = Record<string, unknown>;
@@ -149,6 +151,14 @@ function objectSchema(props: Json | undefined): Json {
 
 const ERROR_REF = { $ref: "#/components/schemas/Error" };
 
+const IDEMPOTENCY_KEY_PARAM = {
+  name: "Idempotency-Key",
+  in: "header",
+  required: false,
+  description: "Retry safely: for 24 h the same key replays the first answer (header Idempotent-Replayed: true); another request with it is 409 IDEMPOTENCY_CONFLICT",
+  schema: { type: "string", pattern: "^[A-Za-z0-9._:-]{1,128}$" },
+};
+
 export function buildOpenApi(opts: { title: string; version: string; aliases: AliasInfo[]; actions: Map<string, ActionInfo> }): Json {
   const paths: Record<string, Json> = {};
   for (const alias of opts.aliases) {
@@ -167,6 +177,7 @@ export function buildOpenApi(opts: { title: string; version: string; aliases: Al
       required: true,
       schema: params[name] ? toJsonSchema(params[name]) : { type: "string" },
     }));
+    if (action.idempotent) parameters.push(IDEMPOTENCY_KEY_PARAM);
     const bodyProps: Json = {};
     for (const [k, v] of Object.entries(params)) {
       if (k.startsWith("$$") || pathParams.includes(k)) continue;

@@ -57,7 +57,7 @@ const CatalogSchema = {
     // ---- categories
     categories: { rest: "GET /categories", auth: false, summary: "Category tree", handler(this: CatalogService) { return taxonomy.categoryTree(this); } },
     createCategory: {
-      rest: "POST /categories", roles: ADMIN, summary: "Create a category (admin)",
+      rest: "POST /categories", roles: ADMIN, idempotent: true, summary: "Create a category (admin)",
       params: { name, parentId: { ...id, optional: true, nullable: true }, sort: { type: "number", integer: true, min: -1_000_000, max: 1_000_000, optional: true } },
       handler(this: CatalogService, ctx: Ctx<{ name: string; parentId?: number | null; sort?: number }>) {
         ctx.meta.$statusCode = 201;
@@ -80,7 +80,7 @@ const CatalogSchema = {
     // ---- brands
     brands: { rest: "GET /brands", auth: false, summary: "All brands", handler(this: CatalogService) { return taxonomy.listBrands(this); } },
     createBrand: {
-      rest: "POST /brands", roles: ADMIN, summary: "Create a brand (admin)", params: { name, logoUrl: { ...imageUrl, optional: true, nullable: true } },
+      rest: "POST /brands", roles: ADMIN, idempotent: true, summary: "Create a brand (admin)", params: { name, logoUrl: { ...imageUrl, optional: true, nullable: true } },
       handler(this: CatalogService, ctx: Ctx<{ name: string; logoUrl?: string | null }>) {
         ctx.meta.$statusCode = 201;
         return taxonomy.createBrand(this, ctx.params);
@@ -119,7 +119,7 @@ const CatalogSchema = {
       handler(this: CatalogService, ctx: Ctx<{ id: number }>) { return products.productDetail(this, ctx, ctx.params.id); },
     },
     create: {
-      rest: "POST /products", roles: ADMIN, summary: "Create a product with its SKUs and starting stock (admin)",
+      rest: "POST /products", roles: ADMIN, idempotent: true, summary: "Create a product with its SKUs and starting stock (admin)",
       params: {
         ...productFields,
         skus: { type: "array", min: 1, max: 100, items: { type: "object", strict: true, props: { ...skuFields, stock: { ...stockRule, optional: true } } } },
@@ -142,7 +142,7 @@ const CatalogSchema = {
       handler(this: CatalogService, ctx: Ctx<{ id: number }>) { return products.deleteProduct(this, ctx.params.id); },
     },
     addSku: {
-      rest: "POST /products/:id/skus", roles: ADMIN, summary: "Add a SKU (admin)",
+      rest: "POST /products/:id/skus", roles: ADMIN, idempotent: true, summary: "Add a SKU (admin)",
       params: { id, ...skuFields, stock: { ...stockRule, optional: true } },
       handler(this: CatalogService, ctx: Ctx<{ id: number } & products.SkuInput>) {
         const { id: pid, ...sku } = ctx.params;

@@ -37,6 +37,7 @@ export const ReviewsMixin = {
   actions: {
     createReview: {
       rest: "POST /products/:id/reviews",
+      idempotent: true,
       summary: "Review a line of my COMPLETED order (once per order line)",
       params: {
         id: { type: "number", integer: true, positive: true, convert: true },

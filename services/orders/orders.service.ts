@@ -142,6 +142,7 @@ const OrdersService = {
 
     requestRefund: {
       rest: "POST /orders/:orderNo/refund",
+      idempotent: true,
       summary: "Ask for a refund of a PAID or SHIPPED order",
       params: { orderNo, reason: { type: "string", min: 1, max: 255, trim: true } },
       async handler(this: OrdersThis, ctx: Ctx<{ orderNo: string; reason: string }>) {

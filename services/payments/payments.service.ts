@@ -67,6 +67,7 @@ const PaymentsService = {
   actions: {
     create: {
       rest: "POST /payments",
+      idempotent: true,
       summary: "Open a payment for my unpaid order (sandbox: returns payUrl; wallet: paid at once)",
       params: { orderNo: ORDER_NO, channel: { type: "enum", values: ["sandbox", "wallet"] } },
       async handler(this: PaymentsThis, ctx: Ctx<CreatePaymentParams>): Promise<PaymentDto> {

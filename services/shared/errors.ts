@@ -25,6 +25,7 @@ export const ERRORS = {
   CONFLICT: { status: 409, code: 1409, message: "conflict" },
   IDEMPOTENCY_CONFLICT: { status: 409, code: 1410, message: "Idempotency-Key was used with a different request" },
   IDEMPOTENCY_KEY_REQUIRED: { status: 400, code: 1411, message: "Idempotency-Key header is required" },
+  IDEMPOTENCY_IN_PROGRESS: { status: 409, code: 1412, message: "a request with this Idempotency-Key is still being processed; retry shortly" },
   INTERNAL_ERROR: { status: 500, code: 1500, message: "internal error" },
   SERVICE_UNAVAILABLE: { status: 503, code: 1503, message: "service unavailable" },
   REQUEST_TIMEOUT: { status: 504, code: 1504, message: "upstream timeout" },

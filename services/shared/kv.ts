@@ -18,6 +18,10 @@ export interface KvStore {
   /** Set an integer only if it is higher than (or equal to) the stored one, so racing writers cannot lower it. */
   setMax(key: string, value: number, ttlMs: number): Promise<void>;
   del(key: string): Promise<void>;
+  /** Overwrite only while the value is still `expected` (compare-and-set); true when it did. */
+  replaceIf(key: string, expected: string, value: string, ttlMs: number): Promise<boolean>;
+  /** Delete only while the value is still `expected`; true when it did. */
+  delIf(key: string, expected: string): Promise<boolean>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -78,6 +82,16 @@ export class MemoryKv implements KvStore {
   async del(key: string) {
     this.map.delete(key);
   }
+  async replaceIf(key: string, expected: string, value: string, ttlMs: number) {
+    if (this.live(key)?.v !== expected) return false;
+    this.map.set(key, { v: value, exp: Date.now() + ttlMs });
+    return true;
+  }
+  async delIf(key: string, expected: string) {
+    if (this.live(key)?.v !== expected) return false;
+    this.map.delete(key);
+    return true;
+  }
   async ping() {}
   async close() {
     clearInterval(this.sweeper);
@@ -99,6 +113,24 @@ if cur == nil or cur <= tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1
 return 1
 `;
 
+const REPLACE_IF_SCRIPT = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1
+`;
+
+const DEL_IF_SCRIPT = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('DEL', KEYS[1])
+`;
+
+type ScriptedRedis = {
+  mallIncr(k: string, t: number): Promise<[number, number]>;
+  mallSetMax(k: string, v: number, t: number): Promise<number>;
+  mallReplaceIf(k: string, expected: string, value: string, ttl: number): Promise<number>;
+  mallDelIf(k: string, expected: string): Promise<number>;
+};
+
 export class RedisKv implements KvStore {
   readonly kind = "redis" as const;
   readonly client: Redis;
@@ -112,6 +144,8 @@ export class RedisKv implements KvStore {
     });
     this.client.defineCommand("mallIncr", { numberOfKeys: 1, lua: INCR_SCRIPT });
     this.client.defineCommand("mallSetMax", { numberOfKeys: 1, lua: SET_MAX_SCRIPT });
+    this.client.defineCommand("mallReplaceIf", { numberOfKeys: 1, lua: REPLACE_IF_SCRIPT });
+    this.client.defineCommand("mallDelIf", { numberOfKeys: 1, lua: DEL_IF_SCRIPT });
   }
   private k(key: string) {
     return this.prefix + key;
@@ -127,7 +161,7 @@ export class RedisKv implements KvStore {
     return r === "OK";
   }
   async incr(key: string, ttlMs: number): Promise<[number, number]> {
-    const [n, ttl] = (await (this.client as unknown as { mallIncr(k: string, t: number): Promise<[number, number]> }).mallIncr(
+    const [n, ttl] = (await (this.client as unknown as ScriptedRedis).mallIncr(
       this.k(key),
       Math.max(1, Math.ceil(ttlMs)),
     )) as [number, number];
@@ -139,10 +173,17 @@ export class RedisKv implements KvStore {
     return v === null ? [0, 0] : [Number(v), Math.max(0, Number(ttl))];
   }
   async setMax(key: string, value: number, ttlMs: number) {
-    await (this.client as unknown as { mallSetMax(k: string, v: number, t: number): Promise<number> }).mallSetMax(this.k(key), value, Math.max(1, Math.ceil(ttlMs)));
+    await (this.client as unknown as ScriptedRedis).mallSetMax(this.k(key), value, Math.max(1, Math.ceil(ttlMs)));
   }
   async del(key: string) {
     await this.client.del(this.k(key));
+  }
+  async replaceIf(key: string, expected: string, value: string, ttlMs: number) {
+    const n = await (this.client as unknown as ScriptedRedis).mallReplaceIf(this.k(key), expected, value, Math.max(1, Math.ceil(ttlMs)));
+    return Number(n) === 1;
+  }
+  async delIf(key: string, expected: string) {
+    return Number(await (this.client as unknown as ScriptedRedis).mallDelIf(this.k(key), expected)) === 1;
   }
   async ping() {
     await this.client.ping();

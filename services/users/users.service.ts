@@ -148,6 +148,7 @@ const UsersService = {
 
     createAddress: {
       rest: "POST /users/me/addresses",
+      idempotent: true,
       summary: "Add an address (at most 20; the first is the default)",
       params: { ...addressFields, isDefault: { type: "boolean", optional: true } },
       async handler(this: UsersThis, ctx: Ctx<AddressFields & { isDefault?: boolean }>) {
@@ -258,6 +259,8 @@ const UsersService = {
     adminCredit: {
       rest: "POST /admin/users/:id/wallet/credit",
       roles: ["admin"],
+      // the key is also the ledger reference, so a credit stays single even after its record expires
+      idempotent: true,
       summary: "Credit a user's wallet (admin only; Idempotency-Key makes retries safe)",
       params: { id, amount: { type: "number", integer: true, positive: true, max: 100_000_000_00 }, reason: { type: "string", min: 1, max: 255, trim: true } },
       async handler(this: UsersThis, ctx: Ctx<{ id: number; amount: number; reason: string }>) {

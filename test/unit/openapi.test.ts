@@ -107,6 +107,7 @@ describe("buildOpenApi", () => {
     { name: "users.deleteAddress", params: { id: { type: "number", integer: true, positive: true, convert: true }, force: "boolean|optional" } },
     { name: "users.setRoles", roles: ["admin"], params: { id: "number|integer|positive|convert", roles: { type: "array", items: "string" } } },
     { name: "catalog.sku", auth: false, params: { id: "number", skuId: "number" }, tags: ["products"], description: "One SKU" },
+    { name: "catalog.addSku", idempotent: true, params: { id: "number|integer|positive|convert", skuCode: "string" } },
   ];
   const aliases: AliasInfo[] = [
     { method: "POST", path: "/api/v1/auth/register", action: "users.register" },
@@ -116,6 +117,7 @@ describe("buildOpenApi", () => {
     { method: "DELETE", path: "/api/v1/users/me/addresses/:id", action: "users.deleteAddress" },
     { method: "PUT", path: "/api/v1/admin/users/:id/roles", action: "users.setRoles" },
     { method: "GET", path: "/api/v1/products/:id/skus/:skuId", action: "catalog.sku" },
+    { method: "POST", path: "/api/v1/products/:id/skus", action: "catalog.addSku" },
     { method: "GET", path: "/api/v1/ghost", action: "ghost.action" },
   ];
   const d = doc(aliases, actions);
@@ -209,6 +211,14 @@ describe("buildOpenApi", () => {
         expect(op.responses["4XX"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/Error" });
       }
     }
+  });
+
+  it("actions marked idempotent declare the optional Idempotency-Key header after their path params; others do not", () => {
+    const add = d.paths["/api/v1/products/{id}/skus"].post;
+    expect(add.parameters.map((p: Json) => `${p.in}:${p.name}`)).toEqual(["path:id", "header:Idempotency-Key"]);
+    expect(add.parameters[1]).toMatchObject({ required: false, schema: { type: "string", pattern: "^[A-Za-z0-9._:-]{1,128}$" } });
+    expect(Object.keys(add.requestBody.content["application/json"].schema.properties)).toEqual(["skuCode"]);
+    expect(d.paths["/api/v1/auth/register"].post.parameters).toEqual([]);
   });
 
   it("is plain JSON (serialisable without loss)", () => {

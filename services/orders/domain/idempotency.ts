@@ -3,23 +3,8 @@
  * it was first used with is remembered as a hash of the canonical JSON body, so the same key
  * with a different body is told apart from a retry.
  */
-import crypto from "node:crypto";
-
-/** JSON with object keys sorted at every level (arrays keep their order). */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
-  if (v && typeof v === "object") {
-    const entries = Object.entries(v as Record<string, unknown>)
-      .filter(([, x]) => x !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(",")}}`;
-  }
-  return JSON.stringify(v ?? null);
-}
-
-export function requestHash(body: unknown): string {
-  return crypto.createHash("sha256").update(canonicalJson(body)).digest("hex");
-}
+// one fingerprint for every Idempotency-Key in the shop (services/shared/idempotency.ts)
+export { canonicalJson, requestHash } from "../../shared/idempotency";
 
 /** How long a claimed key may stay without an order before another request may take it over. */
 export const ABANDONED_CLAIM_MS = 60_000;
