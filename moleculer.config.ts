@@ -5,10 +5,25 @@
 import os from "node:os";
 import type { BrokerOptions, Middleware } from "moleculer";
 import { Middleware as ChannelsMiddleware } from "@moleculer/channels";
-import { MallConfig, getConfig } from "./services/shared/config";
+import { MallConfig, NatsOptions, getConfig } from "./services/shared/config";
 import { StrictValidator } from "./services/shared/validator";
 import { RacingSafeNatsAdapter } from "./services/shared/nats-channels";
 import { IdempotencyMiddleware } from "./mixins/idempotency.middleware";
+
+/**
+ * nats.js connect options. Passed instead of a URL because moleculer's transporter and the
+ * channels adapter both reduce a URL to host:port: they would drop a token, the `tls://` scheme
+ * (TLS required) and, in the channels adapter, the user and password too.
+ */
+export function natsConnectionOptions(o: NatsOptions): Record<string, unknown> {
+  return {
+    servers: o.servers,
+    ...(o.user ? { user: o.user, pass: o.pass } : {}),
+    ...(o.token ? { token: o.token } : {}),
+    ...(o.tls ? { tls: { ...o.tls } } : {}),
+    maxReconnectAttempts: -1,
+  };
+}
 
 export function channelAdapter(cfg: MallConfig): unknown {
   const common = {
@@ -17,12 +32,11 @@ export function channelAdapter(cfg: MallConfig): unknown {
     deadLettering: { enabled: true, queueName: "DEAD_LETTER" },
   };
   if (!cfg.channelsUrl) return { type: "Fake", options: common };
-  if (cfg.channelsUrl.startsWith("nats")) {
+  if (cfg.natsChannels) {
     return new RacingSafeNatsAdapter({
         ...common,
         nats: {
-          url: cfg.channelsUrl,
-          connectionOptions: { maxReconnectAttempts: -1 },
+          connectionOptions: natsConnectionOptions(cfg.natsChannels),
           streamConfig: { duplicate_window: 2 * 60 * 1_000_000_000 },
           consumerOptions: { config: { deliver_policy: "all", ack_wait: 30 * 1_000_000_000 } },
         },
@@ -70,7 +84,9 @@ export function brokerOptions(cfg: MallConfig = getConfig()): BrokerOptions {
   return {
     namespace: cfg.namespace,
     nodeID: cfg.nodeID ?? `${os.hostname()}-${process.pid}`,
-    transporter: cfg.transporter ?? undefined,
+    transporter: cfg.natsTransport
+      ? { type: "NATS", options: natsConnectionOptions(cfg.natsTransport) }
+      : (cfg.transporter ?? undefined),
     serializer: "JSON",
     cacher: cfg.redisUrl
       ? { type: "Redis", options: { prefix: `${cfg.namespace}-cache`, ttl: 300, redis: cfg.redisUrl } }

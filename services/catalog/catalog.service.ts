@@ -212,11 +212,13 @@ const CatalogSchema = {
     // ---- internal (cart, orders, seed)
     getSkus: {
       visibility: "public",
+      summary: "Internal: SKUs with their product, for cart pricing and checkout",
       params: { ids: { type: "array", items: { type: "number", integer: true, positive: true }, max: 500 } },
       handler(this: CatalogService, ctx: Ctx<GetSkusParams>) { return products.getSkus(this, ctx.params.ids); },
     },
     addSales: {
       visibility: "public",
+      summary: "Internal: add sold units to the products' sales counts (once per ref, when one is given)",
       params: {
         lines: { type: "array", min: 1, max: 500, items: { type: "object", strict: true, props: { skuId: { type: "number", integer: true, positive: true }, quantity: { type: "number", integer: true, min: 1, max: MAX_QUANTITY } } } },
         ref: { type: "string", min: 1, max: 64, optional: true },
@@ -225,6 +227,7 @@ const CatalogSchema = {
     },
     seedDemo: {
       visibility: "public",
+      summary: "Internal: load the demo catalog (npm run seed, SEED_DEMO)",
       params: { force: { type: "boolean", optional: true } },
       handler(this: CatalogService, ctx: Ctx<{ force?: boolean }>) { return seedDemoCatalog(this, { force: ctx.params.force, stopping: () => this.stopping }); },
     },

@@ -67,7 +67,7 @@ const InventoryService = {
 
     init: {
       visibility: "public",
-      summary: "Create the stock row of a SKU if it has none (idempotent)",
+      summary: "Internal: create the stock row of a SKU if it has none (idempotent)",
       params: { skuId: { ...skuId, convert: false }, onHand: { type: "number", integer: true, min: 0, max: MAX_ON_HAND }, lowStockThreshold: { ...threshold, optional: true } },
       async handler(this: InventoryThis, ctx: Ctx<InitParams>): Promise<StockLevel> {
         const { skuId: id, onHand, lowStockThreshold = 0 } = ctx.params;
@@ -78,7 +78,7 @@ const InventoryService = {
 
     getMany: {
       visibility: "public",
-      summary: "Stock levels of several SKUs (unknown SKUs are left out)",
+      summary: "Internal: stock levels of several SKUs (unknown SKUs are left out)",
       params: { skuIds: { type: "array", items: { ...skuId, convert: false }, max: 500 } },
       handler(this: InventoryThis, ctx: Ctx<GetManyParams>): Promise<StockLevel[]> {
         return this.store.levels([...new Set(ctx.params.skuIds)]);
@@ -87,7 +87,7 @@ const InventoryService = {
 
     reserve: {
       visibility: "public",
-      summary: "Reserve every line or none; the same reference again returns the first reservation",
+      summary: "Internal: reserve every line or none; the same reference again returns the first reservation",
       params: {
         reference,
         lines: {
@@ -115,7 +115,7 @@ const InventoryService = {
 
     release: {
       visibility: "public",
-      summary: "OPEN → RELEASED: reserved stock becomes available again (idempotent)",
+      summary: "Internal: OPEN → RELEASED: reserved stock becomes available again (idempotent)",
       params: { reference, reason: { ...reason, optional: true } },
       async handler(this: InventoryThis, ctx: Ctx<ReleaseParams>): Promise<Reservation> {
         return this.published(await this.store.transition("release", ctx.params.reference, ctx.params.reason));
@@ -124,7 +124,7 @@ const InventoryService = {
 
     commit: {
       visibility: "public",
-      summary: "OPEN → COMMITTED: reserved stock is sold and leaves on-hand (idempotent)",
+      summary: "Internal: OPEN → COMMITTED: reserved stock is sold and leaves on-hand (idempotent)",
       params: { reference },
       async handler(this: InventoryThis, ctx: Ctx<CommitParams>): Promise<Reservation> {
         return this.published(await this.store.transition("commit", ctx.params.reference, "sold"));
@@ -133,7 +133,7 @@ const InventoryService = {
 
     returnStock: {
       visibility: "public",
-      summary: "COMMITTED → RETURNED: a refunded, unshipped order's units go back on hand (idempotent)",
+      summary: "Internal: COMMITTED → RETURNED: a refunded, unshipped order's units go back on hand (idempotent)",
       params: { reference, reason: { ...reason, optional: true } },
       async handler(this: InventoryThis, ctx: Ctx<ReturnStockParams>): Promise<Reservation> {
         return this.published(await this.store.transition("return", ctx.params.reference, ctx.params.reason ?? "refund"));

@@ -65,6 +65,8 @@ export async function startNode(cfg: MallConfig, overrides: Partial<BrokerOption
   log.info(`Mall node ${node.broker.nodeID} running: ${node.services.join(", ")}`);
   for (const [k, v] of Object.entries(backends)) log.info(`  ${k.padEnd(17)} ${v}`);
   if (cfg.jwtSecretGenerated) log.warn("JWT_SECRET is not set: using a random secret (tokens end when the process stops)");
+  const nats = cfg.natsTransport;
+  if (nats && !nats.user && !nats.token) log.warn("NATS has no credentials: anything that reaches it can call every action, internal ones included (README: Securing the cluster)");
   await node.broker.start();
   return node;
 }

@@ -17,14 +17,31 @@ export interface RateLimitConfig {
   loginWindowMs: number;
 }
 
+/**
+ * How to reach NATS, in the nats.js client's terms (it takes `host:port` servers and the
+ * credentials as options; moleculer and @moleculer/channels drop a URL's scheme and a token).
+ */
+export interface NatsOptions {
+  servers: string[];
+  user?: string;
+  pass?: string;
+  token?: string;
+  /** present = TLS is required (a `tls://` URL or a NATS_TLS_* file); the files are paths */
+  tls?: { caFile?: string; certFile?: string; keyFile?: string };
+}
+
 export interface MallConfig {
   shape: Shape;
   nodeID?: string;
   namespace: string;
   transporter: string | null;
+  /** TRANSPORTER as NATS connection options, when it is a NATS URL */
+  natsTransport: NatsOptions | null;
   databaseUrl: string;
   redisUrl: string | null;
   channelsUrl: string | null;
+  /** CHANNELS_URL as NATS connection options, when it is a NATS URL (JetStream) */
+  natsChannels: NatsOptions | null;
   jwtSecret: string;
   jwtSecretGenerated: boolean;
   accessTokenTtlSec: number;
@@ -62,6 +79,13 @@ export interface MallConfig {
   dataDir: string;
   uploadDir: string;
   publicBaseUrl: string | null;
+  db: DbSettings;
+}
+
+/** Per process, not per broker: the Sequelize instances (and their pools) are shared per URL. */
+export interface DbSettings {
+  poolMax: number;
+  sqlLog: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -101,9 +125,117 @@ function url(env: Env, key: string, schemes: string[]): string | null {
   return v;
 }
 
+/**
+ * Stand-ins that must never sign anything: our own examples (.env.example, k8s/secret.yaml,
+ * the README) and the usual ones.
+ */
+const PLACEHOLDER = /replace[-_ ]?me|change[-_ ]?me|placeholder|example/i;
+
+/** Share of neighbouring characters that repeat or step by one ("aaaa", "abcd", "4321"). */
+function stepRatio(v: string): number {
+  let steps = 0;
+  for (let i = 1; i < v.length; i++) if (Math.abs(v.charCodeAt(i) - v.charCodeAt(i - 1)) <= 1) steps++;
+  return steps / (v.length - 1);
+}
+
+function isPeriodic(v: string): boolean {
+  for (let p = 1; p <= v.length / 2; p++) if (v === v.slice(0, p).repeat(Math.ceil(v.length / p)).slice(0, v.length)) return true;
+  return false;
+}
+
+/**
+ * Why `value` cannot be a cluster-wide secret, or null if it can. Anyone who knows JWT_SECRET
+ * mints admin tokens and anyone who knows SANDBOX_SECRET marks orders paid, so a published or
+ * guessable value is refused. The shape checks only reject what no random generator produces
+ * (a 32-character hex string from `openssl rand -hex 16` fails them about once in 10^7 draws).
+ */
+export function secretWeakness(value: string): string | null {
+  if (PLACEHOLDER.test(value)) return "is a placeholder";
+  if (value.length < 32) return "is shorter than 32 characters";
+  if (new Set(value).size < 8) return "has fewer than 8 different characters";
+  if (isPeriodic(value)) return "repeats a shorter pattern";
+  if (stepRatio(value) > 0.6) return "is mostly runs or sequences";
+  return null;
+}
+
+function clusterSecret(key: string, value: string): void {
+  const why = secretWeakness(value);
+  if (why) throw new ConfigError(`${key} ${why}: in the cluster shape it must be at least 32 random characters, e.g. \`openssl rand -hex 32\``);
+}
+
+/**
+ * A NATS URL list (`nats://host:4222`, `tls://host:4222`, comma-separated for several servers)
+ * as client options. Credentials come from the URL (`nats://user:pass@…`, `nats://token@…`) or
+ * from NATS_USER/NATS_PASSWORD or NATS_TOKEN, so TRANSPORTER and CHANNELS_URL can stay free of
+ * secrets (a ConfigMap) while the password lives in a Secret. TLS: a `tls://` URL or NATS_TLS_*.
+ */
+function natsOptions(env: Env, key: string, value: string, cluster: boolean): NatsOptions {
+  const servers: string[] = [];
+  const inUrl = new Set<string>();
+  let tls = false;
+  let user: string | undefined;
+  let pass: string | undefined;
+  let token: string | undefined;
+  for (const part of value.split(",").map((p) => p.trim()).filter(Boolean)) {
+    let u: URL;
+    try {
+      u = new URL(part);
+    } catch {
+      throw new ConfigError(`${key} has a malformed NATS URL`);
+    }
+    if (!/^(nats|tls):$/.test(u.protocol)) throw new ConfigError(`${key}: every server of a NATS list must be nats:// or tls://`);
+    if (!u.hostname) throw new ConfigError(`${key}: a NATS URL needs a host`);
+    servers.push(`${u.hostname}:${u.port || "4222"}`);
+    tls ||= u.protocol === "tls:";
+    if (u.username) {
+      inUrl.add(`${u.username}:${u.password}`);
+      if (u.password) [user, pass] = [decodeURIComponent(u.username), decodeURIComponent(u.password)];
+      else token = decodeURIComponent(u.username);
+    }
+  }
+  if (inUrl.size > 1) throw new ConfigError(`${key}: the servers of one NATS list must carry the same credentials`);
+  const envUser = str(env, "NATS_USER");
+  const envPass = str(env, "NATS_PASSWORD");
+  const envToken = str(env, "NATS_TOKEN");
+  if (inUrl.size && (envUser || envPass || envToken)) {
+    throw new ConfigError(`${key} carries NATS credentials and NATS_USER/NATS_PASSWORD/NATS_TOKEN are set too: use one or the other`);
+  }
+  if (!inUrl.size) {
+    if (envToken && (envUser || envPass)) throw new ConfigError("NATS_TOKEN and NATS_USER/NATS_PASSWORD exclude each other");
+    if (!!envUser !== !!envPass) throw new ConfigError("NATS_USER and NATS_PASSWORD go together");
+    [user, pass, token] = [envUser ?? undefined, envPass ?? undefined, envToken ?? undefined];
+  }
+  if (cluster) {
+    for (const [what, v] of [["NATS password", pass], ["NATS token", token]] as const) {
+      if (v && PLACEHOLDER.test(v)) throw new ConfigError(`the ${what} is a placeholder: set a real one`);
+    }
+  }
+  const caFile = str(env, "NATS_TLS_CA") ?? undefined;
+  const certFile = str(env, "NATS_TLS_CERT") ?? undefined;
+  const keyFile = str(env, "NATS_TLS_KEY") ?? undefined;
+  if (!!certFile !== !!keyFile) throw new ConfigError("NATS_TLS_CERT and NATS_TLS_KEY go together (client certificate and its key)");
+  const opts: NatsOptions = { servers };
+  if (user) Object.assign(opts, { user, pass });
+  if (token) opts.token = token;
+  if (tls || caFile || certFile) {
+    opts.tls = {};
+    if (caFile) opts.tls.caFile = caFile;
+    if (certFile) Object.assign(opts.tls, { certFile, keyFile });
+  }
+  return opts;
+}
+
+const isNats = (u: string | null): u is string => !!u && /^(nats|tls):/i.test(u);
+
+/** Pool size and SQL logging, read from the environment (parseConfig checks them at start). */
+export function dbSettings(env: Env = process.env): DbSettings {
+  return { poolMax: int(env, "DB_POOL_MAX", 20, 1, 1000), sqlLog: bool(env, "SQL_LOG", false) };
+}
+
 export function parseConfig(env: Env = process.env): MallConfig {
-  const transporter = url(env, "TRANSPORTER", ["nats", "redis", "tcp"]);
+  const transporter = url(env, "TRANSPORTER", ["nats", "tls", "redis", "tcp"]);
   const shape: Shape = transporter ? "cluster" : "embedded";
+  const channelsUrl = url(env, "CHANNELS_URL", ["nats", "tls", "redis", "rediss"]);
   const dataDir = path.resolve(str(env, "DATA_DIR") ?? "./data");
   const databaseUrl =
     url(env, "DATABASE_URL", ["mysql", "mariadb", "sqlite"]) ?? `sqlite:${path.join(dataDir, "mall.sqlite")}`;
@@ -116,6 +248,8 @@ export function parseConfig(env: Env = process.env): MallConfig {
     }
     jwtSecret = crypto.randomBytes(32).toString("hex");
     jwtSecretGenerated = true;
+  } else if (shape === "cluster") {
+    clusterSecret("JWT_SECRET", jwtSecret);
   } else if (jwtSecret.length < 16) {
     throw new ConfigError("JWT_SECRET must be at least 16 characters");
   }
@@ -124,6 +258,8 @@ export function parseConfig(env: Env = process.env): MallConfig {
   if (!sandboxSecret) {
     if (shape === "cluster") throw new ConfigError("SANDBOX_SECRET is required in cluster shape");
     sandboxSecret = crypto.randomBytes(32).toString("hex");
+  } else if (shape === "cluster") {
+    clusterSecret("SANDBOX_SECRET", sandboxSecret);
   }
 
   const services = str(env, "SERVICES");
@@ -140,9 +276,11 @@ export function parseConfig(env: Env = process.env): MallConfig {
     nodeID: str(env, "NODE_ID") ?? undefined,
     namespace: str(env, "NAMESPACE") ?? "mall",
     transporter,
+    natsTransport: isNats(transporter) ? natsOptions(env, "TRANSPORTER", transporter, shape === "cluster") : null,
     databaseUrl,
     redisUrl: url(env, "REDIS_URL", ["redis", "rediss"]),
-    channelsUrl: url(env, "CHANNELS_URL", ["nats", "redis", "rediss"]),
+    channelsUrl,
+    natsChannels: isNats(channelsUrl) ? natsOptions(env, "CHANNELS_URL", channelsUrl, shape === "cluster") : null,
     jwtSecret,
     jwtSecretGenerated,
     accessTokenTtlSec: int(env, "ACCESS_TOKEN_TTL", 900, 10),
@@ -184,6 +322,7 @@ export function parseConfig(env: Env = process.env): MallConfig {
     dataDir,
     uploadDir: path.resolve(str(env, "UPLOAD_DIR") ?? path.join(dataDir, "uploads")),
     publicBaseUrl: str(env, "PUBLIC_BASE_URL"),
+    db: dbSettings(env),
   };
 }
 
@@ -203,17 +342,22 @@ export function getConfig(): MallConfig {
 /** A one-line description of which backend each concern uses, logged at start. */
 export function describeBackends(cfg: MallConfig): Record<string, string> {
   const redact = (u: string) => u.replace(/\/\/([^:@/]*):([^@/]+)@/, "//$1:***@");
+  // built from the options, not the URL: a NATS token is the part before the @ and must not show
+  const nats = (o: NatsOptions) => {
+    const auth = o.user ? `user ${o.user}` : o.token ? "token" : "no auth";
+    return `${o.tls ? "tls" : "nats"}://${o.servers.join(",")}, ${auth}${o.tls ? ", TLS" : ""}`;
+  };
   return {
     shape: cfg.shape,
-    transport: cfg.transporter ? redact(cfg.transporter) : "none (in-process, single node)",
+    transport: cfg.natsTransport ? `NATS (${nats(cfg.natsTransport)})` : cfg.transporter ? redact(cfg.transporter) : "none (in-process, single node)",
     database: redact(cfg.databaseUrl),
     cache: cfg.redisUrl ? `redis (${redact(cfg.redisUrl)})` : "memory",
     "rate-limit store": cfg.redisUrl ? "redis" : "memory",
-    channels: cfg.channelsUrl
-      ? cfg.channelsUrl.startsWith("nats")
-        ? `NATS JetStream (${redact(cfg.channelsUrl)})`
-        : `Redis streams (${redact(cfg.channelsUrl)})`
-      : "in-process (Fake adapter, fed by the outbox)",
+    channels: cfg.natsChannels
+      ? `NATS JetStream (${nats(cfg.natsChannels)})`
+      : cfg.channelsUrl
+        ? `Redis streams (${redact(cfg.channelsUrl)})`
+        : "in-process (Fake adapter, fed by the outbox)",
     tracing: cfg.tracingExporter ?? "off",
     metrics: cfg.metricsPort === null ? "off" : `prometheus on :${cfg.metricsPort} and /metrics`,
   };

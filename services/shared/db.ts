@@ -10,6 +10,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Options, QueryTypes, Sequelize, Transaction } from "sequelize";
+import { DbSettings, dbSettings } from "./config";
 
 export type Dialect = "mysql" | "sqlite";
 
@@ -40,9 +41,9 @@ export function parseMysqlUrl(url: string) {
   };
 }
 
-function build(url: string, logging: boolean): Sequelize {
+function build(url: string, settings: DbSettings): Sequelize {
   const common: Options = {
-    logging: logging ? (sql: string) => console.log(sql) : false,
+    logging: settings.sqlLog ? (sql: string) => console.log(sql) : false,
     define: { underscored: true, timestamps: true, freezeTableName: true },
   };
   if (dialectOf(url) === "sqlite") {
@@ -71,7 +72,7 @@ function build(url: string, logging: boolean): Sequelize {
     host: p.host,
     port: p.port,
     timezone: "+00:00",
-    pool: { max: Number(process.env.DB_POOL_MAX || 20), min: 0, idle: 10_000, acquire: 30_000 },
+    pool: { max: settings.poolMax, min: 0, idle: 10_000, acquire: 30_000 },
     dialectOptions: { supportBigNumbers: true, bigNumberStrings: false, dateStrings: false, charset: "utf8mb4" },
   });
 }
@@ -80,7 +81,7 @@ function build(url: string, logging: boolean): Sequelize {
 export function acquireSequelize(url: string): Sequelize {
   let e = instances.get(url);
   if (!e) {
-    e = { sequelize: build(url, process.env.SQL_LOG === "true"), refs: 0 };
+    e = { sequelize: build(url, dbSettings()), refs: 0 };
     instances.set(url, e);
   }
   e.refs++;

@@ -180,6 +180,7 @@ const UsersService = {
     /** Internal: an address for an order snapshot, only if it belongs to the user. */
     getAddress: {
       visibility: "public",
+      summary: "Internal: an address for an order snapshot, only if it belongs to the user",
       params: { userId: { type: "number", integer: true, positive: true }, addressId: { type: "number", integer: true, positive: true } },
       async handler(this: UsersThis, ctx: Context<{ userId: number; addressId: number }>) {
         const row = await this.models.Address.findOne({ where: { id: ctx.params.addressId, userId: ctx.params.userId } });
@@ -191,6 +192,7 @@ const UsersService = {
     /** Internal: public profile by id. */
     get: {
       visibility: "public",
+      summary: "Internal: public profile by id",
       params: { id: { type: "number", integer: true, positive: true } },
       async handler(this: UsersThis, ctx: Context<{ id: number }>) {
         return publicUser(this, ctx.params.id);
@@ -200,6 +202,7 @@ const UsersService = {
     /** Internal: ids of users (for batch messages). */
     listIds: {
       visibility: "public",
+      summary: "Internal: ids of users (for batch messages)",
       params: { afterId: { type: "number", integer: true, min: 0, default: 0 }, limit: { type: "number", integer: true, min: 1, max: 1000, default: 500 } },
       async handler(this: UsersThis, ctx: Context<{ afterId: number; limit: number }>) {
         const rows = await this.models.User.findAll({ attributes: ["id"], where: { id: { [Op.gt]: ctx.params.afterId } }, order: [["id", "ASC"]], limit: ctx.params.limit });

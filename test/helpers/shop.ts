@@ -55,8 +55,9 @@ export function testEnv(shape: "embedded" | "cluster", id: string, extra: Record
     MIGRATE_ON_START: "false",
     RATE_LIMIT_ENABLED: "false",
     LOGIN_RATE_LIMIT_MAX: "1000",
-    JWT_SECRET: `test-secret-${id}-0123456789`,
-    SANDBOX_SECRET: `sandbox-secret-${id}`,
+    // the cluster shape refuses weak or placeholder secrets, as production must
+    JWT_SECRET: crypto.randomBytes(32).toString("hex"),
+    SANDBOX_SECRET: crypto.randomBytes(32).toString("hex"),
   };
   if (shape === "embedded") {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `mall-${id}-`));

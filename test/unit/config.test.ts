@@ -1,10 +1,12 @@
+import crypto from "node:crypto";
 import path from "node:path";
-import { ConfigError, describeBackends, parseConfig, serviceDatabaseUrl } from "../../services/shared/config";
+import { ConfigError, describeBackends, parseConfig, secretWeakness, serviceDatabaseUrl } from "../../services/shared/config";
+import { natsConnectionOptions } from "../../moleculer.config";
 
 const CLUSTER = {
   TRANSPORTER: "nats://127.0.0.1:4222",
-  JWT_SECRET: "a-long-enough-cluster-secret",
-  SANDBOX_SECRET: "sandbox-secret",
+  JWT_SECRET: "3f9c1a7e5b2d8046e1c9a3f7b5d20e8c",
+  SANDBOX_SECRET: "Qm7vX2pL9sK4tR8wZ1yB6nC3dF5gH0jA",
 };
 
 describe("parseConfig: embedded defaults (no environment at all)", () => {
@@ -84,7 +86,7 @@ describe("parseConfig: cluster shape", () => {
     expect(c.transporter).toBe(CLUSTER.TRANSPORTER);
     expect(c.jwtSecret).toBe(CLUSTER.JWT_SECRET);
     expect(c.jwtSecretGenerated).toBe(false);
-    expect(c.sandboxSecret).toBe("sandbox-secret");
+    expect(c.sandboxSecret).toBe(CLUSTER.SANDBOX_SECRET);
     expect(c.migrateOnStart).toBe(false);
     expect(c.seedDemo).toBe(false);
     expect(c.logFormat).toBe("json");
@@ -126,7 +128,7 @@ describe("parseConfig: bad values are a ConfigError naming the variable", () => 
     [{ PORT: "70000" }, /PORT must be <= 65535/],
     [{ METRICS_PORT: "99999" }, /METRICS_PORT/],
     [{ METRICS_PORT: "yes" }, /METRICS_PORT/],
-    [{ TRANSPORTER: "http://nats:4222" }, /TRANSPORTER must start with one of nats:, redis:, tcp:/],
+    [{ TRANSPORTER: "http://nats:4222" }, /TRANSPORTER must start with one of nats:, tls:, redis:, tcp:/],
     [{ DATABASE_URL: "postgres://db/mall" }, /DATABASE_URL/],
     [{ REDIS_URL: "localhost:6379" }, /REDIS_URL/],
     [{ CHANNELS_URL: "amqp://mq" }, /CHANNELS_URL/],
@@ -234,5 +236,120 @@ describe("parseConfig: session settings", () => {
     expect(parseConfig({ REFRESH_REUSE_GRACE_SEC: "0", SESSION_EPOCH_CACHE_MS: "0" })).toMatchObject({ refreshReuseGraceSec: 0, sessionEpochCacheMs: 0 });
     expect(() => parseConfig({ REFRESH_REUSE_GRACE_SEC: "61" })).toThrow(ConfigError);
     expect(() => parseConfig({ SESSION_EPOCH_CACHE_MS: "60000" })).toThrow(ConfigError);
+  });
+});
+
+describe("parseConfig: cluster secrets must be strong", () => {
+  const refused: [string, RegExp][] = [
+    ["REPLACE_ME", /placeholder/],
+    ["REPLACE_ME_with_at_least_16_random_characters", /placeholder/],
+    ["change-me-to-a-long-random-string-please-1234", /placeholder/],
+    ["changeme", /placeholder/],
+    ["this-is-an-example-secret-of-40-characters", /placeholder/],
+    ["a-long-enough-cluster-secret", /shorter than 32/],
+    ["j".repeat(64), /fewer than 8 different/],
+    ["0123456789abcdef0123456789abcdef", /repeats a shorter pattern/],
+    ["Kp9#vX2q".repeat(5), /repeats a shorter pattern/],
+    ["abcdefghijklmnopqrstuvwxyzABCDEFGHIJ", /runs or sequences/],
+    ["aaaabbbbccccddddeeeeffffgggghhhhiiii", /runs or sequences/],
+  ];
+
+  it.each(refused)("refuses %p for JWT_SECRET and SANDBOX_SECRET (%p), without printing it", (value, why) => {
+    for (const key of ["JWT_SECRET", "SANDBOX_SECRET"]) {
+      let err: unknown;
+      try {
+        parseConfig({ ...CLUSTER, [key]: value });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as Error).message).toMatch(new RegExp(`^${key} `));
+      expect((err as Error).message).toMatch(why);
+      expect((err as Error).message).toMatch(/openssl rand -hex 32/);
+      expect((err as Error).message).not.toContain(value);
+    }
+  });
+
+  it("accepts what the documented generators produce, every time", () => {
+    for (let i = 0; i < 2000; i++) {
+      for (const v of [crypto.randomBytes(32).toString("hex"), crypto.randomBytes(16).toString("hex"), crypto.randomBytes(32).toString("base64"), crypto.randomBytes(24).toString("base64url")]) {
+        expect({ v, why: secretWeakness(v) }).toEqual({ v, why: null });
+      }
+    }
+    const c = parseConfig({ ...CLUSTER, JWT_SECRET: crypto.randomBytes(32).toString("hex"), SANDBOX_SECRET: crypto.randomBytes(32).toString("base64") });
+    expect(c.shape).toBe("cluster");
+  });
+
+  it("leaves the embedded shape's rule alone (16 characters; it generates its own when unset)", () => {
+    expect(parseConfig({ JWT_SECRET: "a-local-dev-secret" }).jwtSecret).toBe("a-local-dev-secret");
+    expect(parseConfig({ SANDBOX_SECRET: "x" }).sandboxSecret).toBe("x");
+  });
+});
+
+describe("parseConfig: NATS credentials and TLS", () => {
+  const nats = (env: Record<string, string>) => parseConfig({ ...CLUSTER, ...env });
+
+  it("a plain nats:// URL: host:port servers, no credentials, no TLS (the default port filled in)", () => {
+    const c = nats({ TRANSPORTER: "nats://nats", CHANNELS_URL: "nats://a:4223,nats://b:4224" });
+    expect(c.natsTransport).toEqual({ servers: ["nats:4222"] });
+    expect(c.natsChannels).toEqual({ servers: ["a:4223", "b:4224"] });
+  });
+
+  it("user and password in the URL (percent-decoded), or a token as the URL's user", () => {
+    expect(nats({ TRANSPORTER: "nats://mall:p%40ss@nats:4222" }).natsTransport).toEqual({ servers: ["nats:4222"], user: "mall", pass: "p@ss" });
+    expect(nats({ TRANSPORTER: "nats://s3cr3t-token@nats:4222" }).natsTransport).toEqual({ servers: ["nats:4222"], token: "s3cr3t-token" });
+  });
+
+  it("NATS_USER/NATS_PASSWORD or NATS_TOKEN apply to TRANSPORTER and CHANNELS_URL alike", () => {
+    const c = nats({ TRANSPORTER: "nats://nats:4222", CHANNELS_URL: "nats://nats:4222", NATS_USER: "mall", NATS_PASSWORD: "pw-from-a-secret" });
+    expect(c.natsTransport).toEqual({ servers: ["nats:4222"], user: "mall", pass: "pw-from-a-secret" });
+    expect(c.natsChannels).toEqual(c.natsTransport);
+    expect(nats({ NATS_TOKEN: "tok" }).natsTransport).toEqual({ servers: ["127.0.0.1:4222"], token: "tok" });
+  });
+
+  it("tls:// requires TLS; NATS_TLS_CA / NATS_TLS_CERT+KEY add files and imply TLS", () => {
+    expect(nats({ TRANSPORTER: "tls://nats:4222" }).natsTransport).toEqual({ servers: ["nats:4222"], tls: {} });
+    expect(nats({ NATS_TLS_CA: "/etc/nats/ca.crt" }).natsTransport!.tls).toEqual({ caFile: "/etc/nats/ca.crt" });
+    expect(nats({ TRANSPORTER: "tls://nats", NATS_TLS_CERT: "/c.pem", NATS_TLS_KEY: "/k.pem" }).natsTransport!.tls).toEqual({ certFile: "/c.pem", keyFile: "/k.pem" });
+    expect(nats({ TRANSPORTER: "tls://nats", CHANNELS_URL: "tls://nats" }).natsChannels!.tls).toEqual({});
+  });
+
+  const bad: [Record<string, string>, RegExp][] = [
+    [{ TRANSPORTER: "nats://a:b@nats", NATS_USER: "u", NATS_PASSWORD: "p" }, /one or the other/],
+    [{ NATS_USER: "mall" }, /NATS_USER and NATS_PASSWORD go together/],
+    [{ NATS_TOKEN: "t", NATS_USER: "u", NATS_PASSWORD: "p" }, /exclude each other/],
+    [{ NATS_TLS_CERT: "/c.pem" }, /NATS_TLS_CERT and NATS_TLS_KEY/],
+    [{ TRANSPORTER: "nats://a:b@n1,nats://c:d@n2" }, /same credentials/],
+    [{ TRANSPORTER: "nats://n1,redis://n2" }, /nats:\/\/ or tls:\/\//],
+    [{ NATS_USER: "mall", NATS_PASSWORD: "REPLACE_ME" }, /placeholder/],
+    [{ TRANSPORTER: "nats://changeme@nats" }, /placeholder/],
+    [{ CHANNELS_URL: "tls://" }, /CHANNELS_URL/],
+  ];
+  it.each(bad)("%p is a ConfigError", (env, message) => {
+    expect(() => nats(env)).toThrow(ConfigError);
+    expect(() => nats(env)).toThrow(message);
+  });
+
+  it("the broker gets the credentials as nats.js options, with no URL (which would lose them)", () => {
+    const c = nats({ TRANSPORTER: "tls://nats:4222", NATS_TOKEN: "tok", NATS_TLS_CA: "/ca.crt" });
+    expect(natsConnectionOptions(c.natsTransport!)).toEqual({ servers: ["nats:4222"], token: "tok", tls: { caFile: "/ca.crt" }, maxReconnectAttempts: -1 });
+    const u = nats({ NATS_USER: "mall", NATS_PASSWORD: "pw" });
+    expect(natsConnectionOptions(u.natsTransport!)).toEqual({ servers: ["127.0.0.1:4222"], user: "mall", pass: "pw", maxReconnectAttempts: -1 });
+  });
+
+  it("the startup banner names the auth method and never the password or token", () => {
+    const d = describeBackends(nats({ TRANSPORTER: "nats://hunter2-token@nats:4222", CHANNELS_URL: "tls://mall:s3cret@nats:4222" }));
+    expect(d.transport).toBe("NATS (nats://nats:4222, token)");
+    expect(d.channels).toBe("NATS JetStream (tls://nats:4222, user mall, TLS)");
+    expect(JSON.stringify(d)).not.toMatch(/hunter2|s3cret/);
+  });
+});
+
+describe("parseConfig: database pool and SQL log", () => {
+  it("DB_POOL_MAX (default 20) and SQL_LOG (default off)", () => {
+    expect(parseConfig({}).db).toEqual({ poolMax: 20, sqlLog: false });
+    expect(parseConfig({ DB_POOL_MAX: "50", SQL_LOG: "true" }).db).toEqual({ poolMax: 50, sqlLog: true });
+    expect(() => parseConfig({ DB_POOL_MAX: "0" })).toThrow(/DB_POOL_MAX must be >= 1/);
+    expect(() => parseConfig({ SQL_LOG: "verbose" })).toThrow(/SQL_LOG must be true or false/);
   });
 });

@@ -1,5 +1,10 @@
-/** The README's Configuration table documents exactly the variables config.ts reads. */
-import { configKeys, hasPerServiceDatabaseUrl } from "../helpers/config-keys";
+/**
+ * The README's Configuration table documents exactly the variables config.ts reads, and no other
+ * code reads the environment on its own (a variable read elsewhere escapes both).
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { ROOT, configKeys, hasPerServiceDatabaseUrl } from "../helpers/config-keys";
 import { readRoot } from "../helpers/deploy";
 
 function configTable(): string[] {
@@ -26,5 +31,30 @@ describe("README Configuration table", () => {
     const keys = configKeys();
     const invented = configTable().filter((k) => !keys.has(k) && k !== "<SERVICE>_DATABASE_URL");
     expect(invented).toEqual([]);
+  });
+});
+
+describe("environment reads", () => {
+  /** TypeScript sources of the shop (tests, benchmarks and the web build are not the shop). */
+  function sources(dir: string): string[] {
+    return fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((d) => {
+      const rel = path.join(dir, d.name);
+      if (d.isDirectory()) return sources(rel);
+      return /\.ts$/.test(d.name) && !d.name.endsWith(".d.ts") ? [rel] : [];
+    });
+  }
+
+  it("only services/shared/config.ts reads individual environment variables", () => {
+    const files = ["services", "mixins", "models", "migrations", "bin"].filter((d) => fs.existsSync(path.join(ROOT, d))).flatMap(sources).concat("moleculer.config.ts");
+    const reads: string[] = [];
+    for (const f of files) {
+      if (f === path.join("services", "shared", "config.ts")) continue;
+      const src = readRoot(f);
+      // process.env.X, process.env["X"], const { X } = process.env
+      for (const m of src.matchAll(/process\.env(?:\.([A-Z_][A-Z0-9_]*)|\[\s*["'`]([^"'`]+)["'`]\s*\])/g)) reads.push(`${f}: ${m[1] ?? m[2]}`);
+      for (const m of src.matchAll(/\{([^}]*)\}\s*=\s*process\.env\b/g)) reads.push(`${f}: ${m[1].trim()}`);
+    }
+    // parse the variable in config.ts (str/int/bool/url) and list it in README's table instead
+    expect(reads).toEqual([]);
   });
 });
