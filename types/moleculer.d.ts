@@ -18,5 +18,7 @@ declare module "moleculer" {
     tags?: string[];
     /** the gateway passes the raw JSON body (ctx.meta.rawBody) and X-* headers (ctx.meta.headers) */
     rawBody?: boolean;
+    /** what the OpenAPI document says beyond params, auth and roles: success status, response schema, headers, errors */
+    openapi?: import("../services/shared/schema").OpenApiMeta;
   }
 }

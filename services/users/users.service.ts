@@ -12,13 +12,34 @@ import { DbMixin } from "../../mixins/db.mixin";
 import { OutboxMixin } from "../../mixins/outbox.mixin";
 import { AddressAttrs, UserModels, defineUserModels } from "../../models/users";
 import { MallConfig, configOf } from "../shared/config";
+import { Page, s } from "../shared/schema";
 import { isUniqueViolation } from "../shared/db";
 import { bizError } from "../shared/errors";
 import { KvStore, acquireKv, releaseKv } from "../shared/kv";
 import { AuthUser, ROLES, hashSecret, newRefreshSecret, revokeSessions, signAccessToken } from "../shared/tokens";
 import type { Meta } from "../api/api.service";
 import { MAX_ADDRESSES, PASSWORD_MAX, PASSWORD_MIN, loginKind, nextDefault, normaliseEmail, normaliseRoles, normaliseUsername, parseRefreshToken } from "./domain/accounts";
-import { AddressDto, PublicUser, UserEvents, WalletMoveParams, WalletMoveResult } from "./users.contracts";
+import {
+  AddressDto,
+  AddressSchema,
+  DeletedSchema,
+  LoggedOutSchema,
+  LoginResult,
+  LoginResultSchema,
+  PasswordChangedSchema,
+  PublicUser,
+  SessionTokens,
+  SessionTokensSchema,
+  UserEvents,
+  UserPageSchema,
+  UserSchema,
+  WalletCreditResult,
+  WalletCreditSchema,
+  WalletMoveParams,
+  WalletMoveResult,
+  WalletSchema,
+  WalletView,
+} from "./users.contracts";
 import { entryDto, walletMove } from "./wallet";
 
 type Ctx<P = Record<string, never>> = Context<P, Meta>;
@@ -32,7 +53,7 @@ export type UsersThis = Service & {
   outbox(t: Transaction, channel: string, data: unknown): Promise<unknown>;
   publicUser(id: number, t?: Transaction): Promise<PublicUser>;
   rolesOf(id: number, t?: Transaction): Promise<string[]>;
-  issueSession(user: { id: number; roles: string[] }, familyId?: string, t?: Transaction): Promise<Record<string, unknown>>;
+  issueSession(user: { id: number; roles: string[] }, familyId?: string, t?: Transaction): Promise<SessionTokens>;
   throttleLogin(login: string, ip: string | undefined): Promise<void>;
   revokeFamilies(familyIds: string[], t?: Transaction): Promise<void>;
   lockUser(userId: number, t: Transaction): Promise<void>;
@@ -92,6 +113,7 @@ const UsersService = {
   actions: {
     register: {
       rest: "POST /auth/register",
+      openapi: { status: 201, response: UserSchema, errors: ["USERNAME_TAKEN", "EMAIL_TAKEN", "MOBILE_TAKEN"] },
       // password hashing is CPU-heavy: a burst queues here instead of starving every other call
       bulkhead: { enabled: true, concurrency: 8, maxQueueSize: 500 },
       auth: false,
@@ -111,11 +133,12 @@ const UsersService = {
 
     login: {
       rest: "POST /auth/login",
+      openapi: { response: LoginResultSchema, errors: ["INVALID_CREDENTIALS", "USER_DISABLED", "LOGIN_RATE_LIMITED"] },
       bulkhead: { enabled: true, concurrency: 8, maxQueueSize: 500 },
       auth: false,
       summary: "Log in with username or email",
       params: { username: { type: "string", min: 1, max: 254 }, password: { type: "string", min: 1, max: 200 } },
-      async handler(this: UsersThis, ctx: Ctx<{ username: string; password: string }>) {
+      async handler(this: UsersThis, ctx: Ctx<{ username: string; password: string }>): Promise<LoginResult> {
         const login = ctx.params.username.trim();
         await this.throttleLogin(login, ctx.meta.clientIp);
         const { User } = this.models;
@@ -135,10 +158,11 @@ const UsersService = {
 
     refresh: {
       rest: "POST /auth/refresh",
+      openapi: { response: SessionTokensSchema, errors: ["TOKEN_INVALID", "TOKEN_REVOKED"] },
       auth: false,
       summary: "Rotate a refresh token; reuse of a rotated token revokes the session",
       params: { refreshToken: { type: "string", min: 1, max: 200 } },
-      async handler(this: UsersThis, ctx: Ctx<{ refreshToken: string }>) {
+      async handler(this: UsersThis, ctx: Ctx<{ refreshToken: string }>): Promise<SessionTokens> {
         const parsed = parseRefreshToken(ctx.params.refreshToken);
         if (!parsed) throw bizError("TOKEN_INVALID");
         const { RefreshToken } = this.models;
@@ -165,9 +189,10 @@ const UsersService = {
 
     logout: {
       rest: "POST /auth/logout",
+      openapi: { response: LoggedOutSchema },
       summary: "Revoke this session (refresh family and access tokens)",
       params: {},
-      async handler(this: UsersThis, ctx: Ctx) {
+      async handler(this: UsersThis, ctx: Ctx): Promise<{ loggedOut: boolean }> {
         await this.revokeFamilies([ctx.meta.user!.sid]);
         return { loggedOut: true };
       },
@@ -175,9 +200,10 @@ const UsersService = {
 
     changePassword: {
       rest: "POST /auth/change-password",
+      openapi: { response: PasswordChangedSchema, errors: ["INVALID_CREDENTIALS"] },
       summary: "Change password; every other session is revoked",
       params: { oldPassword: { type: "string", min: 1, max: 200 }, newPassword: password },
-      async handler(this: UsersThis, ctx: Ctx<{ oldPassword: string; newPassword: string }>) {
+      async handler(this: UsersThis, ctx: Ctx<{ oldPassword: string; newPassword: string }>): Promise<{ changed: boolean; revokedSessions: number }> {
         const me = ctx.meta.user!;
         const user = await this.models.User.findByPk(me.id);
         if (!user) throw bizError("USER_NOT_FOUND");
@@ -196,6 +222,7 @@ const UsersService = {
 
     me: {
       rest: "GET /users/me",
+      openapi: { response: UserSchema },
       summary: "My profile with roles",
       params: {},
       cache: { keys: ["#user.id"], ttl: 60 },
@@ -206,6 +233,7 @@ const UsersService = {
 
     updateMe: {
       rest: "PATCH /users/me",
+      openapi: { response: UserSchema, errors: ["EMAIL_TAKEN", "MOBILE_TAKEN"] },
       summary: "Update my profile",
       params: {
         nickname: { type: "string", max: 64, optional: true, trim: true },
@@ -235,9 +263,10 @@ const UsersService = {
 
     listAddresses: {
       rest: "GET /users/me/addresses",
+      openapi: { response: s.array(AddressSchema) },
       summary: "My addresses (default first)",
       params: {},
-      async handler(this: UsersThis, ctx: Ctx) {
+      async handler(this: UsersThis, ctx: Ctx): Promise<AddressDto[]> {
         const rows = await this.models.Address.findAll({
           where: { userId: ctx.meta.user!.id },
           order: [
@@ -251,6 +280,7 @@ const UsersService = {
 
     createAddress: {
       rest: "POST /users/me/addresses",
+      openapi: { status: 201, response: AddressSchema, errors: ["ADDRESS_LIMIT_REACHED"] },
       summary: "Add an address (at most 20; the first is the default)",
       params: { ...addressFields, isDefault: { type: "boolean", optional: true } },
       async handler(this: UsersThis, ctx: Ctx<Record<string, string> & { isDefault?: boolean }>) {
@@ -277,6 +307,7 @@ const UsersService = {
 
     updateAddress: {
       rest: "PATCH /users/me/addresses/:id",
+      openapi: { response: AddressSchema, errors: ["ADDRESS_NOT_FOUND"] },
       summary: "Change an address; isDefault: true makes it the default",
       params: { id: { type: "number", integer: true, positive: true, convert: true }, ...partial(addressFields), isDefault: { type: "boolean", optional: true } },
       async handler(this: UsersThis, ctx: Ctx<Record<string, string> & { id: number; isDefault?: boolean }>) {
@@ -304,9 +335,10 @@ const UsersService = {
 
     deleteAddress: {
       rest: "DELETE /users/me/addresses/:id",
+      openapi: { response: DeletedSchema, errors: ["ADDRESS_NOT_FOUND"] },
       summary: "Delete an address; the newest remaining becomes default if needed",
       params: { id: { type: "number", integer: true, positive: true, convert: true } },
-      async handler(this: UsersThis, ctx: Ctx<{ id: number }>) {
+      async handler(this: UsersThis, ctx: Ctx<{ id: number }>): Promise<{ deleted: boolean }> {
         const userId = ctx.meta.user!.id;
         await this.tx(async (t) => {
           await this.lockUser(userId, t);
@@ -356,9 +388,10 @@ const UsersService = {
 
     wallet: {
       rest: "GET /users/me/wallet",
+      openapi: { response: WalletSchema },
       summary: "My wallet balance and ledger (newest first)",
       params: pageParams,
-      async handler(this: UsersThis, ctx: Ctx<{ page: number; pageSize: number }>) {
+      async handler(this: UsersThis, ctx: Ctx<{ page: number; pageSize: number }>): Promise<WalletView> {
         const userId = ctx.meta.user!.id;
         const w = await this.models.Wallet.findByPk(userId);
         const { rows, count } = await this.models.WalletEntry.findAndCountAll({
@@ -380,6 +413,7 @@ const UsersService = {
 
     adminList: {
       rest: "GET /admin/users",
+      openapi: { response: UserPageSchema },
       roles: ["operator", "admin"],
       summary: "Search users (admin)",
       params: {
@@ -387,7 +421,7 @@ const UsersService = {
         role: { type: "enum", values: [...ROLES], optional: true },
         ...pageParams,
       },
-      async handler(this: UsersThis, ctx: Ctx<{ q?: string; role?: string; page: number; pageSize: number }>) {
+      async handler(this: UsersThis, ctx: Ctx<{ q?: string; role?: string; page: number; pageSize: number }>): Promise<Page<PublicUser>> {
         const { User, UserRole } = this.models;
         const where: Record<string | symbol, unknown> = {};
         if (ctx.params.q) {
@@ -411,6 +445,7 @@ const UsersService = {
 
     setRoles: {
       rest: "PUT /admin/users/:id/roles",
+      openapi: { response: UserSchema, errors: ["USER_NOT_FOUND"] },
       roles: ["admin"],
       summary: "Replace a user's roles (admin only)",
       params: {
@@ -435,6 +470,7 @@ const UsersService = {
 
     adminCredit: {
       rest: "POST /admin/users/:id/wallet/credit",
+      openapi: { response: WalletCreditSchema, idempotencyKey: "optional", errors: ["USER_NOT_FOUND", "WALLET_REFERENCE_CONFLICT"] },
       roles: ["admin"],
       summary: "Credit a user's wallet (admin only; Idempotency-Key makes retries safe)",
       params: {
@@ -442,7 +478,7 @@ const UsersService = {
         amount: { type: "number", integer: true, positive: true, max: 100_000_000_00 },
         reason: { type: "string", min: 1, max: 255, trim: true },
       },
-      async handler(this: UsersThis, ctx: Ctx<{ id: number; amount: number; reason: string }>) {
+      async handler(this: UsersThis, ctx: Ctx<{ id: number; amount: number; reason: string }>): Promise<WalletCreditResult> {
         const user = await this.models.User.findByPk(ctx.params.id);
         if (!user) throw bizError("USER_NOT_FOUND");
         const reference = ctx.meta.idempotencyKey ? `admin-credit:${ctx.meta.user!.id}:${ctx.meta.idempotencyKey}` : `admin-credit:${crypto.randomUUID()}`;
@@ -529,7 +565,7 @@ const UsersService = {
     },
 
     /** New refresh token (in `familyId`, or a new session) and an access token bound to it. */
-    async issueSession(this: UsersThis, user: { id: number; roles: string[] }, familyId?: string) {
+    async issueSession(this: UsersThis, user: { id: number; roles: string[] }, familyId?: string): Promise<SessionTokens> {
       const sid = familyId ?? crypto.randomUUID();
       const id = crypto.randomUUID();
       const secret = newRefreshSecret();
