@@ -7,6 +7,7 @@ import type { BrokerOptions, Middleware } from "moleculer";
 import { Middleware as ChannelsMiddleware } from "@moleculer/channels";
 import { MallConfig, NatsOptions, getConfig } from "./services/shared/config";
 import { StrictValidator } from "./services/shared/validator";
+import { WireSafeActions } from "./services/shared/wire-safe";
 import { RacingSafeNatsAdapter } from "./services/shared/nats-channels";
 import { IdempotencyMiddleware } from "./mixins/idempotency.middleware";
 
@@ -72,6 +73,7 @@ export function brokerOptions(cfg: MallConfig = getConfig()): BrokerOptions {
     ChannelsMiddleware({ adapter: channelAdapter(cfg) } as never) as Middleware,
     ChannelBackoffMiddleware as unknown as Middleware,
     IdempotencyMiddleware as unknown as Middleware,
+    WireSafeActions,
   ];
 
   const tracingExporter =

@@ -22,5 +22,7 @@ declare module "moleculer" {
     rateLimit?: false;
     /** Idempotency-Key applies: the first answer is replayed (mixins/idempotency.middleware.ts) */
     idempotent?: boolean;
+    /** what the OpenAPI document says beyond params, auth and roles: success status, response schema, headers, errors */
+    openapi?: import("../services/shared/schema").OpenApiMeta;
   }
 }

@@ -52,7 +52,7 @@ type ApiThis = Service & {
   kv: KvStore;
   epochs: EpochCache;
   dbUrl: string | null;
-  aliases: { method: string; path: string; fullPath: string; action?: string; route: { path: string } }[];
+  aliases: { method: string; path: string; fullPath: string; action?: string; type?: string; route: { path: string } }[];
   logger: Service["logger"];
   readinessChecks(): Promise<Record<string, string>>;
   openApiDocument(): Record<string, unknown>;
@@ -314,8 +314,9 @@ const ApiService = {
       for (const a of list) if (a.action) actions.set(a.name, { ...a.action, name: a.name });
       const aliases: AliasInfo[] = this.aliases
         .filter((a) => a.action && a.route.path === "/api/v1")
-        .map((a) => ({ method: a.method, path: a.fullPath, action: a.action! }));
-      return buildOpenApi({ title: "Mall REST API", version: "v1", aliases, actions });
+        .map((a) => ({ method: a.method, path: a.fullPath, action: a.action!, type: a.type }));
+      const servers = this.cfg.publicBaseUrl ? [{ url: this.cfg.publicBaseUrl, description: "this shop" }] : undefined;
+      return buildOpenApi({ title: "Mall REST API", version: "v1", aliases, actions, servers });
     },
   },
 

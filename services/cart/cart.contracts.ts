@@ -1,4 +1,5 @@
 /** What other services and clients may rely on from `cart`. */
+import { s, schemaOf } from "../shared/schema";
 
 export const CartActions = {
   /** internal: the selected lines of a user's cart, for checkout */
@@ -63,3 +64,46 @@ export interface RemoveLinesParams {
   userId: number;
   skuIds: number[];
 }
+
+// ── response schemas (OpenAPI), checked against the types above by tsc ─────────────────────
+
+export const CartSchema = schemaOf<CartView>()(
+  s.named(
+    "Cart",
+    s.object({
+      items: s.array(
+        s.named(
+          "CartItem",
+          s.object({
+            skuId: s.integer({ minimum: 1 }),
+            productId: s.nullable(s.integer()),
+            skuCode: s.nullable(s.string()),
+            title: s.nullable(s.string()),
+            attrs: s.record(s.string()),
+            imageUrl: s.nullable(s.string()),
+            unitPrice: s.nullable(s.money()),
+            currency: s.string(),
+            quantity: s.integer({ minimum: 1 }),
+            selected: s.boolean(),
+            available: s.nullable(s.integer({ description: "units available now; null when inventory did not answer" })),
+            subtotal: s.money(),
+            problem: s.nullable(s.enum(["OFF_SALE", "UNAVAILABLE", "SHORT"])),
+            addedAt: s.dateTime(),
+          }),
+        ),
+      ),
+      totals: s.named(
+        "CartTotals",
+        s.object({
+          itemsTotal: s.money(),
+          discount: s.money(),
+          pointsDeduction: s.money(),
+          shippingFee: s.money(),
+          payable: s.money(),
+          currency: s.string(),
+          selectedCount: s.integer({ minimum: 0 }),
+        }),
+      ),
+    }),
+  ),
+);

@@ -13,7 +13,7 @@ import { GetManyParams, InventoryActions, StockLevel } from "../inventory/invent
 import { MallConfig, configOf } from "../shared/config";
 import { bizError, validationError } from "../shared/errors";
 import { KvStore, RedisKv, acquireKv, releaseKv } from "../shared/kv";
-import { CartLine, CartView, RemoveLinesParams, SelectedLinesParams } from "./cart.contracts";
+import { CartLine, CartSchema, CartView, RemoveLinesParams, SelectedLinesParams } from "./cart.contracts";
 import { CartStore, RedisCartStore, SqlCartStore } from "./cart-store";
 import { MAX_LINE_QUANTITY, SkuInfo, buildView } from "./domain/cart-rules";
 
@@ -40,6 +40,7 @@ const CartService = {
   actions: {
     get: {
       rest: "GET /cart",
+      openapi: { response: CartSchema },
       summary: "My cart with live prices, availability and totals",
       params: {},
       async handler(this: CartThis, ctx: Ctx) {
@@ -49,6 +50,7 @@ const CartService = {
 
     addItem: {
       rest: "POST /cart/items",
+      openapi: { response: CartSchema, errors: ["SKU_NOT_FOUND", "PRODUCT_OFF_SALE", "CART_FULL", "CART_QUANTITY_INVALID"] },
       summary: "Add a SKU (adds to the existing line; 1-99 per line, at most 100 lines)",
       params: { skuId: { type: "number", integer: true, positive: true }, quantity },
       async handler(this: CartThis, ctx: Ctx<{ skuId: number; quantity: number }>) {
@@ -72,6 +74,7 @@ const CartService = {
 
     selectItems: {
       rest: "PATCH /cart/items",
+      openapi: { response: CartSchema },
       summary: "Select or deselect several lines (all lines when skuIds is absent)",
       params: { selected: "boolean", skuIds: { type: "array", optional: true, max: 100, items: { type: "number", integer: true, positive: true } } },
       async handler(this: CartThis, ctx: Ctx<{ selected: boolean; skuIds?: number[] }>) {
@@ -84,6 +87,7 @@ const CartService = {
 
     updateItem: {
       rest: "PATCH /cart/items/:skuId",
+      openapi: { response: CartSchema, errors: ["CART_LINE_NOT_FOUND"] },
       summary: "Set a line's quantity and/or whether it is selected",
       params: { skuId: skuIdParam, quantity: { ...quantity, optional: true }, selected: { type: "boolean", optional: true } },
       async handler(this: CartThis, ctx: Ctx<{ skuId: number; quantity?: number; selected?: boolean }>) {
@@ -99,6 +103,7 @@ const CartService = {
 
     removeItem: {
       rest: "DELETE /cart/items/:skuId",
+      openapi: { response: CartSchema, errors: ["CART_LINE_NOT_FOUND"] },
       summary: "Remove a line",
       params: { skuId: skuIdParam },
       async handler(this: CartThis, ctx: Ctx<{ skuId: number }>) {
@@ -110,6 +115,7 @@ const CartService = {
 
     clear: {
       rest: "DELETE /cart",
+      openapi: { response: CartSchema },
       summary: "Empty the cart",
       params: {},
       async handler(this: CartThis, ctx: Ctx) {

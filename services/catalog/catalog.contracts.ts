@@ -2,6 +2,7 @@
  * What other services and clients may rely on from `catalog`: action names, params and results,
  * and the broker event inventory broadcasts when stock changes.
  */
+import { s, schemaOf } from "../shared/schema";
 
 export type ProductStatus = "ON_SALE" | "OFF_SALE";
 export const PRODUCT_STATUSES: ProductStatus[] = ["ON_SALE", "OFF_SALE"];
@@ -143,3 +144,132 @@ export interface UploadResult {
   size: number;
   contentType: string;
 }
+
+/** POST/PATCH /categories */
+export interface Category {
+  id: number;
+  name: string;
+  parentId: number | null;
+  sort: number;
+}
+
+/** DELETE of a category, brand or product */
+export interface Deleted {
+  id: number;
+  deleted: boolean;
+}
+
+/** POST /products: the new product; `warnings` when some starting stock could not be set. */
+export interface ProductCreated extends ProductDetail {
+  warnings?: string[];
+}
+/** POST /products/:id/skus */
+export interface SkuCreated extends SkuView {
+  warnings?: string[];
+}
+
+/** POST /products/:id/reviews */
+export interface ReviewDto {
+  id: number;
+  productId: number;
+  skuId: number;
+  orderNo: string;
+  rating: number;
+  content: string;
+  createdAt: string;
+}
+/** GET /products/:id/reviews */
+export interface ReviewListItem {
+  id: number;
+  userId: number;
+  skuId: number;
+  rating: number;
+  content: string;
+  createdAt: string;
+}
+
+// ── response schemas (OpenAPI), checked against the types above by tsc ─────────────────────
+
+const id = s.integer({ minimum: 1 });
+const status = s.enum(["ON_SALE", "OFF_SALE"]);
+
+export const CategoryNodeSchema = schemaOf<CategoryNode>()(
+  s.named(
+    "CategoryNode",
+    s.object({ id, name: s.string(), parentId: s.nullable(s.integer()), sort: s.integer(), children: s.array(s.ref<CategoryNode>("CategoryNode")) }),
+  ),
+);
+export const CategorySchema = schemaOf<Category>()(
+  s.named("Category", s.object({ id, name: s.string(), parentId: s.nullable(s.integer()), sort: s.integer() })),
+);
+export const BrandSchema = schemaOf<Brand>()(s.named("Brand", s.object({ id, name: s.string(), logoUrl: s.nullable(s.string()) })));
+export const DeletedSchema = schemaOf<Deleted>()(s.object({ id, deleted: s.boolean() }));
+
+export const ProductListItemSchema = schemaOf<ProductListItem>()(
+  s.named(
+    "ProductListItem",
+    s.object({
+      id,
+      title: s.string(),
+      subtitle: s.string(),
+      imageUrl: s.nullable(s.string()),
+      minPrice: s.money(),
+      maxPrice: s.money(),
+      currency: s.string(),
+      sales: s.integer(),
+      rating: s.number(),
+      reviewCount: s.integer(),
+      categoryId: s.integer(),
+      brandId: s.nullable(s.integer()),
+      status,
+    }),
+  ),
+);
+export const ProductPageSchema = schemaOf<Page<ProductListItem>>()(s.page(ProductListItemSchema));
+
+const skuFields = {
+  id,
+  skuCode: s.string(),
+  attrs: s.record(s.string()),
+  price: s.money(),
+  currency: s.string(),
+  imageUrl: s.nullable(s.string()),
+  available: s.nullable(s.integer({ description: "units a customer can buy now; null when inventory did not answer" })),
+};
+export const SkuSchema = schemaOf<SkuView>()(s.named("Sku", s.object(skuFields)));
+export const SkuCreatedSchema = schemaOf<SkuCreated>()(s.object(skuFields, { warnings: s.array(s.string()) }));
+
+const productFields = {
+  id,
+  title: s.string(),
+  subtitle: s.string(),
+  description: s.string(),
+  images: s.array(s.string()),
+  categoryId: s.integer(),
+  brandId: s.nullable(s.integer()),
+  brand: s.nullable(BrandSchema),
+  status,
+  minPrice: s.money(),
+  maxPrice: s.money(),
+  currency: s.string(),
+  sales: s.integer(),
+  rating: s.number(),
+  reviewCount: s.integer(),
+  skus: s.array(SkuSchema),
+  createdAt: s.dateTime(),
+  updatedAt: s.dateTime(),
+};
+export const ProductDetailSchema = schemaOf<ProductDetail>()(s.named("ProductDetail", s.object(productFields)));
+export const ProductCreatedSchema = schemaOf<ProductCreated>()(s.object(productFields, { warnings: s.array(s.string()) }));
+
+export const ReviewSchema = schemaOf<ReviewDto>()(
+  s.named("Review", s.object({ id, productId: s.integer(), skuId: s.integer(), orderNo: s.string(), rating: s.integer(), content: s.string(), createdAt: s.dateTime() })),
+);
+export const ReviewPageSchema = schemaOf<Page<ReviewListItem>>()(
+  s.page(s.object({ id, userId: s.integer(), skuId: s.integer(), rating: s.integer(), content: s.string(), createdAt: s.dateTime() })),
+);
+export const UploadResultSchema = schemaOf<UploadResult>()(
+  s.object({ url: s.string(), name: s.string(), size: s.integer({ minimum: 0 }), contentType: s.string() }),
+);
+/** POST /uploads (multipart/form-data) */
+export const UploadBodySchema = s.object({ file: s.binary() });

@@ -10,9 +10,29 @@ import type { ServiceSchema } from "moleculer";
 import { DbMixin } from "../../mixins/db.mixin";
 import { defineCatalogModels } from "../../models/catalog";
 import { configOf } from "../shared/config";
+import { s } from "../shared/schema";
 import { bizError } from "../shared/errors";
 import { CatalogCache } from "./cache";
-import { AddSalesParams, CatalogEvents, GetSkusParams, PRODUCT_STATUSES, StockChangedEvent, UploadResult } from "./catalog.contracts";
+import {
+  AddSalesParams,
+  BrandSchema,
+  CatalogEvents,
+  CategoryNodeSchema,
+  CategorySchema,
+  DeletedSchema,
+  GetSkusParams,
+  PRODUCT_STATUSES,
+  ProductCreatedSchema,
+  ProductDetailSchema,
+  ProductPageSchema,
+  ReviewPageSchema,
+  SkuCreatedSchema,
+  SkuSchema,
+  StockChangedEvent,
+  UploadBodySchema,
+  UploadResult,
+  UploadResultSchema,
+} from "./catalog.contracts";
 import { CatalogService, Ctx } from "./catalog-types";
 import { MAX_UPLOAD_BYTES, checkUpload, mimeOfStoredName } from "./domain/image-type";
 import { MAX_PAGE_SIZE, SORTS } from "./domain/listing";
@@ -55,9 +75,14 @@ const CatalogSchema = {
 
   actions: {
     // ---- categories
-    categories: { rest: "GET /categories", auth: false, summary: "Category tree", handler(this: CatalogService) { return taxonomy.categoryTree(this); } },
+    categories: {
+      rest: "GET /categories", auth: false, summary: "Category tree",
+      openapi: { response: s.array(CategoryNodeSchema) },
+      handler(this: CatalogService) { return taxonomy.categoryTree(this); },
+    },
     createCategory: {
       rest: "POST /categories", roles: ADMIN, idempotent: true, summary: "Create a category (admin)",
+      openapi: { status: 201, response: CategorySchema, errors: ["CATEGORY_NOT_FOUND"] },
       params: { name, parentId: { ...id, optional: true, nullable: true }, sort: { type: "number", integer: true, min: -1_000_000, max: 1_000_000, optional: true } },
       handler(this: CatalogService, ctx: Ctx<{ name: string; parentId?: number | null; sort?: number }>) {
         ctx.meta.$statusCode = 201;
@@ -66,6 +91,7 @@ const CatalogSchema = {
     },
     updateCategory: {
       rest: "PATCH /categories/:id", roles: ADMIN, summary: "Rename, move or reorder a category (admin)",
+      openapi: { response: CategorySchema, errors: ["CATEGORY_NOT_FOUND", "CATEGORY_CYCLE"] },
       params: { id, name: { ...name, optional: true }, parentId: { ...id, optional: true, nullable: true }, sort: { type: "number", integer: true, min: -1_000_000, max: 1_000_000, optional: true } },
       handler(this: CatalogService, ctx: Ctx<{ id: number; name?: string; parentId?: number | null; sort?: number }>) {
         const { id: cid, ...patch } = ctx.params;
@@ -74,13 +100,19 @@ const CatalogSchema = {
     },
     deleteCategory: {
       rest: "DELETE /categories/:id", roles: ADMIN, summary: "Delete an empty category (admin)", params: { id },
+      openapi: { response: DeletedSchema, errors: ["CATEGORY_NOT_FOUND", "CATEGORY_NOT_EMPTY"] },
       handler(this: CatalogService, ctx: Ctx<{ id: number }>) { return taxonomy.deleteCategory(this, ctx.params.id); },
     },
 
     // ---- brands
-    brands: { rest: "GET /brands", auth: false, summary: "All brands", handler(this: CatalogService) { return taxonomy.listBrands(this); } },
+    brands: {
+      rest: "GET /brands", auth: false, summary: "All brands",
+      openapi: { response: s.array(BrandSchema) },
+      handler(this: CatalogService) { return taxonomy.listBrands(this); },
+    },
     createBrand: {
       rest: "POST /brands", roles: ADMIN, idempotent: true, summary: "Create a brand (admin)", params: { name, logoUrl: { ...imageUrl, optional: true, nullable: true } },
+      openapi: { status: 201, response: BrandSchema, errors: ["BRAND_NAME_TAKEN"] },
       handler(this: CatalogService, ctx: Ctx<{ name: string; logoUrl?: string | null }>) {
         ctx.meta.$statusCode = 201;
         return taxonomy.createBrand(this, ctx.params);
@@ -88,6 +120,7 @@ const CatalogSchema = {
     },
     updateBrand: {
       rest: "PATCH /brands/:id", roles: ADMIN, summary: "Update a brand (admin)",
+      openapi: { response: BrandSchema, errors: ["BRAND_NOT_FOUND", "BRAND_NAME_TAKEN"] },
       params: { id, name: { ...name, optional: true }, logoUrl: { ...imageUrl, optional: true, nullable: true } },
       handler(this: CatalogService, ctx: Ctx<{ id: number; name?: string; logoUrl?: string | null }>) {
         const { id: bid, ...patch } = ctx.params;
@@ -96,12 +129,14 @@ const CatalogSchema = {
     },
     deleteBrand: {
       rest: "DELETE /brands/:id", roles: ADMIN, summary: "Delete a brand without products (admin)", params: { id },
+      openapi: { response: DeletedSchema, errors: ["BRAND_NOT_FOUND", "BRAND_IN_USE"] },
       handler(this: CatalogService, ctx: Ctx<{ id: number }>) { return taxonomy.deleteBrand(this, ctx.params.id); },
     },
 
     // ---- products
     list: {
       rest: "GET /products", auth: "optional", summary: "Product list and keyword search (customers see ON_SALE only)",
+      openapi: { response: ProductPageSchema, errors: ["CATEGORY_NOT_FOUND", "BRAND_NOT_FOUND"] },
       params: {
         q: { type: "string", trim: true, max: 100, optional: true },
         categoryId: optionalId,
@@ -116,10 +151,12 @@ const CatalogSchema = {
     },
     detail: {
       rest: "GET /products/:id", auth: "optional", summary: "Product detail with SKUs and availability", params: { id },
+      openapi: { response: ProductDetailSchema, errors: ["PRODUCT_NOT_FOUND"] },
       handler(this: CatalogService, ctx: Ctx<{ id: number }>) { return products.productDetail(this, ctx, ctx.params.id); },
     },
     create: {
       rest: "POST /products", roles: ADMIN, idempotent: true, summary: "Create a product with its SKUs and starting stock (admin)",
+      openapi: { status: 201, response: ProductCreatedSchema, errors: ["CATEGORY_NOT_FOUND", "BRAND_NOT_FOUND", "SKU_CODE_TAKEN"] },
       params: {
         ...productFields,
         skus: { type: "array", min: 1, max: 100, items: { type: "object", strict: true, props: { ...skuFields, stock: { ...stockRule, optional: true } } } },
@@ -131,6 +168,7 @@ const CatalogSchema = {
     },
     update: {
       rest: "PATCH /products/:id", roles: ADMIN, summary: "Update a product, including its status (admin)",
+      openapi: { response: ProductDetailSchema, errors: ["PRODUCT_NOT_FOUND", "CATEGORY_NOT_FOUND", "BRAND_NOT_FOUND"] },
       params: { id, ...optional(productFields) },
       handler(this: CatalogService, ctx: Ctx<{ id: number } & Partial<products.ProductInput>>) {
         const { id: pid, ...patch } = ctx.params;
@@ -139,10 +177,12 @@ const CatalogSchema = {
     },
     remove: {
       rest: "DELETE /products/:id", roles: ADMIN, summary: "Delete a product (admin)", params: { id },
+      openapi: { response: DeletedSchema, errors: ["PRODUCT_NOT_FOUND"] },
       handler(this: CatalogService, ctx: Ctx<{ id: number }>) { return products.deleteProduct(this, ctx.params.id); },
     },
     addSku: {
       rest: "POST /products/:id/skus", roles: ADMIN, idempotent: true, summary: "Add a SKU (admin)",
+      openapi: { status: 201, response: SkuCreatedSchema, errors: ["PRODUCT_NOT_FOUND", "SKU_CODE_TAKEN"] },
       params: { id, ...skuFields, stock: { ...stockRule, optional: true } },
       handler(this: CatalogService, ctx: Ctx<{ id: number } & products.SkuInput>) {
         const { id: pid, ...sku } = ctx.params;
@@ -152,6 +192,7 @@ const CatalogSchema = {
     },
     updateSku: {
       rest: "PATCH /products/:id/skus/:skuId", roles: ADMIN, summary: "Change a SKU's code, attributes, price or image (admin)",
+      openapi: { response: SkuSchema, errors: ["PRODUCT_NOT_FOUND", "SKU_NOT_FOUND", "SKU_CODE_TAKEN"] },
       params: { id, skuId: id, ...optional(skuFields) },
       handler(this: CatalogService, ctx: Ctx<{ id: number; skuId: number } & Partial<products.SkuInput>>) {
         const { id: pid, skuId, ...patch } = ctx.params;
@@ -160,6 +201,7 @@ const CatalogSchema = {
     },
     reviews: {
       rest: "GET /products/:id/reviews", auth: "optional", summary: "A product's reviews", params: { id, ...page },
+      openapi: { response: ReviewPageSchema, errors: ["PRODUCT_NOT_FOUND"] },
       handler(this: CatalogService, ctx: Ctx<{ id: number; page: number; pageSize: number }>) {
         return products.listReviews(this, ctx, ctx.params.id, ctx.params.page, ctx.params.pageSize);
       },
@@ -168,6 +210,7 @@ const CatalogSchema = {
     // ---- uploads
     upload: {
       rest: { method: "POST", path: "/uploads", type: "multipart", busboyConfig: { limits: { files: 1, fileSize: MAX_UPLOAD_BYTES, fields: 10, parts: 20 } } },
+      openapi: { status: 201, response: UploadResultSchema, body: UploadBodySchema, errors: ["UPLOAD_MISSING_FILE", "UPLOAD_TOO_LARGE", "UPLOAD_INVALID_TYPE", "UNSUPPORTED_MEDIA_TYPE"] },
       roles: ADMIN,
       summary: "Upload a PNG, JPEG or WebP image up to 5 MB, multipart field 'file' (admin)",
       params: { $fieldname: "string|optional", $filename: "string|optional", $encoding: "string|optional", $mimetype: "string|optional", $$strict: "remove" },
@@ -193,6 +236,7 @@ const CatalogSchema = {
     },
     file: {
       rest: "GET /uploads/:name", auth: false, summary: "An uploaded image", params: { name: { type: "string", max: 128 } },
+      openapi: { raw: ["image/png", "image/jpeg", "image/webp"], errors: ["UPLOAD_NOT_FOUND"] },
       async handler(this: CatalogService, ctx: Ctx<{ name: string }>) {
         const found = await statStored(this.cfg.uploadDir, ctx.params.name);
         if (!found) throw bizError("UPLOAD_NOT_FOUND");

@@ -13,17 +13,8 @@ import { bizError } from "../shared/errors";
 import type { ReviewableParams, ReviewableResult } from "../orders/orders.contracts";
 import { OrderActions } from "../orders/orders.contracts";
 import { keys } from "./cache";
+import { ReviewDto, ReviewSchema } from "./catalog.contracts";
 import type { CatalogService, Ctx } from "./catalog-types";
-
-export interface ReviewDto {
-  id: number;
-  productId: number;
-  skuId: number;
-  orderNo: string;
-  rating: number;
-  content: string;
-  createdAt: string;
-}
 
 export interface CreateReviewParams {
   id: number;
@@ -38,6 +29,7 @@ export const ReviewsMixin = {
     createReview: {
       rest: "POST /products/:id/reviews",
       idempotent: true,
+      openapi: { status: 201, response: ReviewSchema, errors: ["SKU_NOT_FOUND", "ORDER_NOT_FOUND", "ORDER_LINE_NOT_FOUND", "REVIEW_NOT_ALLOWED", "REVIEW_EXISTS"] },
       summary: "Review a line of my COMPLETED order (once per order line)",
       params: {
         id: { type: "number", integer: true, positive: true, convert: true },

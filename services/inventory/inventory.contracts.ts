@@ -3,6 +3,7 @@
  * types (`ctx.call<Reservation, ReserveParams>(InventoryActions.RESERVE, …)`) and branch on
  * `err.type` ("INSUFFICIENT_STOCK", "STOCK_NOT_FOUND", "RESERVATION_STATE_CONFLICT", …).
  */
+import { s, schemaOf } from "../shared/schema";
 
 /** Durable channel (outbox → @moleculer/channels). */
 export const InventoryEvents = { LOW: "inventory.low" } as const;
@@ -122,3 +123,36 @@ export interface Page<T> {
   page: number;
   pageSize: number;
 }
+
+// ── response schemas (OpenAPI), checked against the types above by tsc ─────────────────────
+
+export const StockLevelSchema = schemaOf<StockLevel>()(
+  s.named(
+    "StockLevel",
+    s.object({
+      skuId: s.integer({ minimum: 1 }),
+      onHand: s.integer({ minimum: 0 }),
+      reserved: s.integer({ minimum: 0 }),
+      available: s.integer({ description: "onHand − reserved" }),
+      lowStockThreshold: s.integer({ minimum: 0 }),
+    }),
+  ),
+);
+export const StockLevelPageSchema = schemaOf<Page<StockLevel>>()(s.page(StockLevelSchema));
+export const StockMovementPageSchema = schemaOf<Page<StockMovement>>()(
+  s.page(
+    s.named(
+      "StockMovement",
+      s.object({
+        id: s.integer({ minimum: 1 }),
+        skuId: s.integer({ minimum: 1 }),
+        type: s.enum(["adjust", "reserve", "release", "commit", "return"]),
+        onHandDelta: s.integer(),
+        reservedDelta: s.integer(),
+        reason: s.nullable(s.string()),
+        reference: s.nullable(s.string()),
+        createdAt: s.dateTime(),
+      }),
+    ),
+  ),
+);

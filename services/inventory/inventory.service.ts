@@ -26,7 +26,10 @@ import {
   STOCK_CHANGED_BROADCAST,
   StockChangedBroadcast,
   StockLevel,
+  StockLevelPageSchema,
+  StockLevelSchema,
   StockMovement,
+  StockMovementPageSchema,
 } from "./inventory.contracts";
 import { Changed, MAX_ON_HAND, StockStore } from "./stock-store";
 
@@ -144,6 +147,7 @@ const InventoryService = {
 
     lowStock: {
       rest: "GET /inventory/low-stock",
+      openapi: { response: StockLevelPageSchema },
       roles: ADMIN,
       summary: "SKUs whose available stock is at or under their threshold, lowest first",
       params: { ...pageParams },
@@ -155,6 +159,7 @@ const InventoryService = {
 
     get: {
       rest: "GET /inventory/:skuId",
+      openapi: { response: StockLevelSchema, errors: ["STOCK_NOT_FOUND"] },
       roles: ADMIN,
       summary: "Stock of one SKU",
       params: { skuId },
@@ -165,6 +170,7 @@ const InventoryService = {
 
     movements: {
       rest: "GET /inventory/:skuId/movements",
+      openapi: { response: StockMovementPageSchema, errors: ["STOCK_NOT_FOUND"] },
       roles: ADMIN,
       summary: "Movement log of one SKU, newest first",
       params: { skuId, ...pageParams },
@@ -177,6 +183,7 @@ const InventoryService = {
 
     adjust: {
       rest: "POST /inventory/:skuId/adjust",
+      openapi: { response: StockLevelSchema, errors: ["STOCK_NOT_FOUND", "STOCK_BELOW_RESERVED"] },
       roles: ADMIN,
       summary: "Add to or take from on-hand stock (never below what is reserved)",
       params: { skuId, delta: { type: "number", integer: true, notEqual: 0, min: -MAX_ON_HAND, max: MAX_ON_HAND }, reason },
@@ -189,6 +196,7 @@ const InventoryService = {
 
     setThreshold: {
       rest: "PATCH /inventory/:skuId",
+      openapi: { response: StockLevelSchema, errors: ["STOCK_NOT_FOUND"] },
       roles: ADMIN,
       summary: "Set the low-stock threshold of a SKU",
       params: { skuId, lowStockThreshold: threshold },

@@ -204,8 +204,9 @@ export function afterSalesDto(
     reason: a.reason,
     amount: Number(a.amount),
     currency: a.currency,
-    note: a.note,
-    refundNo: a.refundNo,
+    // a row just created (Model.create) has no value for columns it did not set
+    note: a.note ?? null,
+    refundNo: a.refundNo ?? null,
     createdAt: iso(a.createdAt)!,
     updatedAt: iso(a.updatedAt)!,
   };

@@ -2,7 +2,8 @@
  * What other services may call on `orders`, what it publishes, and what it consumes.
  * Callers branch on `err.type` (ORDER_NOT_FOUND, ORDER_STATE_CONFLICT, OUT_OF_STOCK, …).
  */
-import type { OrderStatus } from "./domain/order-state";
+import { Page, s, schemaOf } from "../shared/schema";
+import { ORDER_STATUSES, OrderStatus } from "./domain/order-state";
 
 export type { OrderStatus };
 
@@ -161,3 +162,90 @@ export interface AfterSalesDto {
   createdAt: string;
   updatedAt: string;
 }
+
+// ── response schemas (OpenAPI), checked against the types above by tsc ─────────────────────
+
+const orderStatus = s.enum(ORDER_STATUSES);
+
+export const OrderSchema = schemaOf<OrderDto>()(
+  s.named(
+    "Order",
+    s.object({
+      orderNo: s.string(),
+      userId: s.integer(),
+      status: orderStatus,
+      source: s.enum(["NORMAL", "SECKILL"]),
+      items: s.array(
+        s.named(
+          "OrderItem",
+          s.object({
+            skuId: s.integer(),
+            productId: s.integer(),
+            skuCode: s.string(),
+            title: s.string(),
+            attrs: s.record(s.string()),
+            imageUrl: s.nullable(s.string()),
+            unitPrice: s.money(),
+            quantity: s.integer({ minimum: 1 }),
+            subtotal: s.money(),
+          }),
+        ),
+      ),
+      address: s.named(
+        "AddressSnapshot",
+        s.object({
+          id: s.integer(),
+          name: s.string(),
+          mobile: s.string(),
+          province: s.string(),
+          city: s.string(),
+          district: s.string(),
+          detail: s.string(),
+        }),
+      ),
+      itemsTotal: s.money(),
+      discount: s.money(),
+      pointsDeduction: s.money(),
+      shippingFee: s.money(),
+      payable: s.money(),
+      currency: s.string(),
+      couponId: s.nullable(s.integer()),
+      remark: s.string(),
+      expiresAt: s.dateTime(),
+      paidAt: s.nullable(s.dateTime()),
+      paymentNo: s.nullable(s.string()),
+      shipment: s.nullable(s.object({ carrier: s.string(), trackingNo: s.string(), shippedAt: s.dateTime() })),
+      completedAt: s.nullable(s.dateTime()),
+      cancelledAt: s.nullable(s.dateTime()),
+      cancelReason: s.nullable(s.string()),
+      createdAt: s.dateTime(),
+      timeline: s.array(
+        s.named(
+          "TimelineEntry",
+          s.object({ status: orderStatus, from: s.nullable(orderStatus), at: s.dateTime(), note: s.string(), actor: s.string() }),
+        ),
+      ),
+    }),
+  ),
+);
+export const OrderPageSchema = schemaOf<Page<OrderDto>>()(s.page(OrderSchema));
+
+export const AfterSalesSchema = schemaOf<AfterSalesDto>()(
+  s.named(
+    "AfterSales",
+    s.object({
+      id: s.integer({ minimum: 1 }),
+      orderNo: s.string(),
+      userId: s.integer(),
+      status: s.enum(["REQUESTED", "APPROVED", "REJECTED", "COMPLETED"]),
+      reason: s.string(),
+      amount: s.money(),
+      currency: s.string(),
+      note: s.nullable(s.string()),
+      refundNo: s.nullable(s.string()),
+      createdAt: s.dateTime(),
+      updatedAt: s.dateTime(),
+    }),
+  ),
+);
+export const AfterSalesPageSchema = schemaOf<Page<AfterSalesDto>>()(s.page(AfterSalesSchema));

@@ -11,6 +11,7 @@ import { EventEnvelope, OutboxMixin } from "../../mixins/outbox.mixin";
 import { OrderModels, defineOrderModels } from "../../models/orders";
 import type { Meta } from "../api/api.service";
 import { MallConfig, configOf } from "../shared/config";
+import { s } from "../shared/schema";
 import { bizError } from "../shared/errors";
 import { approveRefund, onRefunded, rejectRefund, requestRefund } from "./aftersales";
 import { CreateOrderParams, placeOrder } from "./checkout";
@@ -19,10 +20,15 @@ import { cancelOrder, sweepOnce } from "./expiry";
 import { OrderStore, afterSalesDto } from "./order-store";
 import { onPaymentSucceeded } from "./payment-events";
 import {
+  AfterSalesDto,
+  AfterSalesPageSchema,
+  AfterSalesSchema,
   GetForPaymentParams,
   OrderCompletedEvent,
   OrderEvents,
   OrderForPayment,
+  OrderPageSchema,
+  OrderSchema,
   OrderShippedEvent,
   PaymentEvents,
   PaymentRefundedEvent,
@@ -66,6 +72,12 @@ const OrdersService = {
       // a checkout stampede queues at the orders node rather than piling onto inventory
       bulkhead: { enabled: true, concurrency: 32, maxQueueSize: 1000 },
       rest: "POST /orders",
+      openapi: {
+        status: 201,
+        response: OrderSchema,
+        idempotencyKey: "required",
+        errors: ["IDEMPOTENCY_CONFLICT", "ORDER_REQUEST_IN_PROGRESS", "ADDRESS_NOT_FOUND", "SKU_NOT_FOUND", "PRODUCT_OFF_SALE", "CART_EMPTY", "OUT_OF_STOCK", "COUPON_NOT_APPLICABLE", "INSUFFICIENT_POINTS"],
+      },
       summary: "Place an order (Idempotency-Key required); without items, the selected cart lines",
       params: {
         addressId: { type: "number", integer: true, positive: true },
@@ -94,6 +106,7 @@ const OrdersService = {
 
     list: {
       rest: "GET /orders",
+      openapi: { response: OrderPageSchema },
       summary: "My orders, newest first",
       params: { status: statusFilter, ...pageParams },
       async handler(this: OrdersThis, ctx: Ctx<{ status?: string; page: number; pageSize: number }>) {
@@ -105,6 +118,7 @@ const OrdersService = {
 
     get: {
       rest: "GET /orders/:orderNo",
+      openapi: { response: OrderSchema, errors: ["ORDER_NOT_FOUND"] },
       summary: "One of my orders with its lines, address and timeline",
       params: { orderNo },
       async handler(this: OrdersThis, ctx: Ctx<{ orderNo: string }>) {
@@ -114,6 +128,7 @@ const OrdersService = {
 
     cancel: {
       rest: "POST /orders/:orderNo/cancel",
+      openapi: { response: OrderSchema, errors: ["ORDER_NOT_FOUND", "ORDER_STATE_CONFLICT"] },
       summary: "Cancel my unpaid order (stock goes back)",
       params: { orderNo },
       async handler(this: OrdersThis, ctx: Ctx<{ orderNo: string }>) {
@@ -125,6 +140,7 @@ const OrdersService = {
 
     confirmReceipt: {
       rest: "POST /orders/:orderNo/confirm-receipt",
+      openapi: { response: OrderSchema, errors: ["ORDER_NOT_FOUND", "ORDER_STATE_CONFLICT"] },
       summary: "Confirm a shipped order arrived (SHIPPED → COMPLETED)",
       params: { orderNo },
       async handler(this: OrdersThis, ctx: Ctx<{ orderNo: string }>) {
@@ -143,6 +159,7 @@ const OrdersService = {
     requestRefund: {
       rest: "POST /orders/:orderNo/refund",
       idempotent: true,
+      openapi: { status: 201, response: AfterSalesSchema, errors: ["ORDER_NOT_FOUND", "ORDER_STATE_CONFLICT"] },
       summary: "Ask for a refund of a PAID or SHIPPED order",
       params: { orderNo, reason: { type: "string", min: 1, max: 255, trim: true } },
       async handler(this: OrdersThis, ctx: Ctx<{ orderNo: string; reason: string }>) {
@@ -153,9 +170,10 @@ const OrdersService = {
 
     refunds: {
       rest: "GET /orders/:orderNo/refunds",
+      openapi: { response: s.array(AfterSalesSchema), errors: ["ORDER_NOT_FOUND"] },
       summary: "Refund requests of one of my orders",
       params: { orderNo },
-      async handler(this: OrdersThis, ctx: Ctx<{ orderNo: string }>) {
+      async handler(this: OrdersThis, ctx: Ctx<{ orderNo: string }>): Promise<AfterSalesDto[]> {
         await this.store.mustFind(ctx.params.orderNo, ctx.meta.user!.id);
         const rows = await this.models.AfterSales.findAll({ where: { orderNo: ctx.params.orderNo }, order: [["id", "DESC"]] });
         return rows.map(afterSalesDto);
@@ -164,6 +182,7 @@ const OrdersService = {
 
     adminList: {
       rest: "GET /admin/orders",
+      openapi: { response: OrderPageSchema },
       roles: ["operator", "admin"],
       summary: "All orders (admin)",
       params: { status: statusFilter, userId: { type: "number", integer: true, positive: true, optional: true, convert: true }, ...pageParams },
@@ -177,6 +196,7 @@ const OrdersService = {
 
     adminGet: {
       rest: "GET /admin/orders/:orderNo",
+      openapi: { response: OrderSchema, errors: ["ORDER_NOT_FOUND"] },
       roles: ["operator", "admin"],
       summary: "Any order (admin)",
       params: { orderNo },
@@ -187,6 +207,7 @@ const OrdersService = {
 
     ship: {
       rest: "POST /admin/orders/:orderNo/ship",
+      openapi: { response: OrderSchema, errors: ["ORDER_NOT_FOUND", "ORDER_STATE_CONFLICT"] },
       roles: ["operator", "admin"],
       summary: "Ship a paid order (admin)",
       params: { orderNo, carrier: { type: "string", min: 1, max: 64, trim: true }, trackingNo: { type: "string", min: 1, max: 64, trim: true } },
@@ -203,6 +224,7 @@ const OrdersService = {
 
     adminRefunds: {
       rest: "GET /admin/refunds",
+      openapi: { response: AfterSalesPageSchema },
       roles: ["operator", "admin"],
       summary: "Refund requests (admin)",
       params: { status: { type: "enum", values: ["REQUESTED", "APPROVED", "REJECTED", "COMPLETED"], optional: true }, ...pageParams },
@@ -219,6 +241,7 @@ const OrdersService = {
 
     approveRefund: {
       rest: "POST /admin/refunds/:id/approve",
+      openapi: { response: AfterSalesSchema, errors: ["REFUND_NOT_FOUND", "REFUND_STATE_CONFLICT", "REFUND_AMOUNT_EXCEEDED"] },
       roles: ["operator", "admin"],
       summary: "Approve a refund: money back through the payment channel, stock back if unshipped (admin)",
       params: { id: { type: "number", integer: true, positive: true, convert: true }, ...adminNote },
@@ -229,6 +252,7 @@ const OrdersService = {
 
     rejectRefund: {
       rest: "POST /admin/refunds/:id/reject",
+      openapi: { response: AfterSalesSchema, errors: ["REFUND_NOT_FOUND", "REFUND_STATE_CONFLICT"] },
       roles: ["operator", "admin"],
       summary: "Reject a refund: the order returns to PAID or SHIPPED (admin)",
       params: { id: { type: "number", integer: true, positive: true, convert: true }, ...adminNote },

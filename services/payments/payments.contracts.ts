@@ -4,6 +4,7 @@
  * `{ eventId, type, occurredAt, producer, data }` (mixins/outbox.mixin.ts).
  */
 import type { PaymentChannel, PaymentStatus, RefundStatus } from "../../models/payments";
+import { s, schemaOf } from "../shared/schema";
 
 export type { PaymentChannel, PaymentStatus, RefundStatus };
 
@@ -138,3 +139,73 @@ export interface PaymentRefundedEvent {
   amount: number;
   afterSalesId: string;
 }
+
+/** POST /payments/notify/sandbox */
+export interface NotifyResult {
+  received: boolean;
+  /** the provider transaction had been recorded before: nothing changed */
+  duplicate: boolean;
+}
+
+// ── response schemas (OpenAPI), checked against the types above by tsc ─────────────────────
+
+const money = s.money();
+const paymentNo = s.string();
+
+export const RefundSchema = schemaOf<RefundDto>()(
+  s.named(
+    "Refund",
+    s.object({
+      refundNo: s.string(),
+      paymentNo,
+      orderNo: s.string(),
+      afterSalesId: s.string(),
+      amount: money,
+      currency: s.string(),
+      status: s.enum(["PENDING", "SUCCEEDED", "FAILED"]),
+      reason: s.string(),
+      failureReason: s.nullable(s.string()),
+      createdAt: s.dateTime(),
+      completedAt: s.nullable(s.dateTime()),
+    }),
+  ),
+);
+
+export const PaymentSchema = schemaOf<PaymentDto>()(
+  s.named(
+    "Payment",
+    s.object(
+      {
+        paymentNo,
+        orderNo: s.string(),
+        userId: s.integer(),
+        channel: s.enum(["sandbox", "wallet"]),
+        amount: money,
+        currency: s.string(),
+        status: s.enum(["PENDING", "SUCCEEDED", "FAILED", "CLOSED"]),
+        refundedAmount: money,
+        failureReason: s.nullable(s.string()),
+        paidAt: s.nullable(s.dateTime()),
+        createdAt: s.dateTime(),
+      },
+      { payUrl: s.string({ description: "sandbox, while PENDING: where the buyer completes the payment" }), refunds: s.array(RefundSchema) },
+    ),
+  ),
+);
+
+export const SandboxCallbackSchema = schemaOf<SandboxCallback>()(
+  s.named(
+    "SandboxCallback",
+    s.object({
+      paymentNo,
+      providerTxnId: s.string(),
+      amount: money,
+      currency: s.string(),
+      result: s.enum(["SUCCESS", "FAIL"]),
+      timestamp: s.dateTime(),
+      nonce: s.string(),
+    }),
+  ),
+);
+
+export const NotifyResultSchema = schemaOf<NotifyResult>()(s.object({ received: s.boolean(), duplicate: s.boolean() }));

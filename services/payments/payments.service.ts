@@ -22,16 +22,20 @@ import { executeRefund, payByWallet, sweepStale } from "./money-moves";
 import { PaymentStore, paymentDto, refundDto } from "./payment-store";
 import {
   CreatePaymentParams,
+  NotifyResult,
+  NotifyResultSchema,
   OrderForPayment,
   OrderForPaymentParams,
   PaymentActions,
   PaymentChannel,
   PaymentDeps,
   PaymentDto,
+  PaymentSchema,
   RefundDto,
   RefundParams,
   RefundResult,
   autoRefundId,
+  SandboxCallbackSchema,
 } from "./payments.contracts";
 import { payPagePath, postCallback, signedCallback } from "./sandbox-provider";
 
@@ -68,6 +72,12 @@ const PaymentsService = {
     create: {
       rest: "POST /payments",
       idempotent: true,
+      openapi: {
+        // 200 when an open payment of the order with the same channel is answered again
+        status: [201, 200],
+        response: PaymentSchema,
+        errors: ["ORDER_NOT_FOUND", "ORDER_ALREADY_PAID", "ORDER_NOT_PAYABLE", "PAYMENT_IN_PROGRESS", "INSUFFICIENT_BALANCE"],
+      },
       summary: "Open a payment for my unpaid order (sandbox: returns payUrl; wallet: paid at once)",
       params: { orderNo: ORDER_NO, channel: { type: "enum", values: ["sandbox", "wallet"] } },
       async handler(this: PaymentsThis, ctx: Ctx<CreatePaymentParams>): Promise<PaymentDto> {
@@ -109,6 +119,7 @@ const PaymentsService = {
 
     get: {
       rest: "GET /payments/:paymentNo",
+      openapi: { response: PaymentSchema, errors: ["PAYMENT_NOT_FOUND"] },
       summary: "A payment of mine (or any, for admins) with its refunds",
       params: { paymentNo: PAYMENT_NO },
       async handler(this: PaymentsThis, ctx: Ctx<{ paymentNo: string }>): Promise<PaymentDto> {
@@ -118,9 +129,10 @@ const PaymentsService = {
 
     completeSandbox: {
       rest: "POST /payments/sandbox/:paymentNo/complete",
+      openapi: { response: PaymentSchema, errors: ["PAYMENT_NOT_FOUND", "PAYMENT_STATE_CONFLICT"] },
       summary: "Sandbox pay page: the provider sends the signed callback for this payment",
       params: { paymentNo: PAYMENT_NO, result: { type: "enum", values: ["SUCCESS", "FAIL"], default: "SUCCESS" } },
-      async handler(this: PaymentsThis, ctx: Ctx<{ paymentNo: string; result: "SUCCESS" | "FAIL" }>) {
+      async handler(this: PaymentsThis, ctx: Ctx<{ paymentNo: string; result: "SUCCESS" | "FAIL" }>): Promise<PaymentDto> {
         this.assertChannelEnabled("sandbox");
         const p = await this.visiblePayment(ctx);
         if (p.channel !== "sandbox" || p.status !== "PENDING") {
@@ -136,6 +148,12 @@ const PaymentsService = {
 
     notifySandbox: {
       rest: "POST /payments/notify/sandbox",
+      openapi: {
+        body: SandboxCallbackSchema,
+        headers: [{ name: "X-Sandbox-Signature", required: true, description: "hex(HMAC-SHA256(SANDBOX_SECRET, raw request body))" }],
+        response: NotifyResultSchema,
+        errors: ["INVALID_SIGNATURE", "CALLBACK_INVALID", "CALLBACK_EXPIRED", "CALLBACK_REPLAYED", "PAYMENT_NOT_FOUND", "AMOUNT_MISMATCH"],
+      },
       auth: false,
       rawBody: true,
       summary: "Sandbox provider callback: X-Sandbox-Signature = hex(HMAC-SHA256(secret, rawBody)); duplicates are no-ops",
@@ -145,7 +163,7 @@ const PaymentsService = {
       // the body is read from the verified raw bytes, never from parsed params
       params: { $$strict: "remove" },
       bulkhead: { enabled: true, concurrency: 20, maxQueueSize: 200 },
-      async handler(this: PaymentsThis, ctx: Ctx<unknown>) {
+      async handler(this: PaymentsThis, ctx: Ctx<unknown>): Promise<NotifyResult> {
         this.assertChannelEnabled("sandbox");
         const raw = ctx.meta.rawBody ?? "";
         const who = `ip=${ctx.meta.clientIp ?? "internal"} request=${ctx.meta.requestId ?? ctx.requestID}`;

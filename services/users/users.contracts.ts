@@ -1,4 +1,6 @@
 /** What other services may call on `users` and what it publishes. */
+import { Page, s, schemaOf } from "../shared/schema";
+
 export const UserEvents = { REGISTERED: "user.registered" } as const;
 
 /**
@@ -67,3 +69,124 @@ export interface GetAddressParams {
   userId: number;
   addressId: number;
 }
+
+/** POST /auth/refresh; login adds the user. */
+export interface SessionTokens {
+  accessToken: string;
+  /** opaque; rotates on every use */
+  refreshToken: string;
+  tokenType: "Bearer";
+  /** access token lifetime, seconds */
+  expiresIn: number;
+}
+export interface LoginResult extends SessionTokens {
+  user: PublicUser;
+}
+
+/** GET /users/me/wallet: the balance and one page of the ledger, newest first. */
+export interface WalletView {
+  balance: number;
+  currency: string;
+  entries: WalletEntryDto[];
+  total: number;
+  page: number;
+  pageSize: number;
+}
+
+/** POST /admin/users/:id/wallet/credit */
+export interface WalletCreditResult {
+  balance: number;
+  currency: string;
+  entry: WalletEntryDto;
+  /** false when the Idempotency-Key had already been applied */
+  applied: boolean;
+}
+
+// ── response schemas (OpenAPI), checked against the types above by tsc ─────────────────────
+
+const id = s.integer({ minimum: 1 });
+
+export const UserSchema = schemaOf<PublicUser>()(
+  s.named(
+    "User",
+    s.object({
+      id,
+      username: s.string(),
+      email: s.string({ format: "email" }),
+      mobile: s.nullable(s.string()),
+      nickname: s.nullable(s.string()),
+      avatarUrl: s.nullable(s.string()),
+      roles: s.array(s.string()),
+      status: s.string(),
+      createdAt: s.dateTime(),
+    }),
+  ),
+);
+
+export const AddressSchema = schemaOf<AddressDto>()(
+  s.named(
+    "Address",
+    s.object({
+      id,
+      name: s.string(),
+      mobile: s.string(),
+      province: s.string(),
+      city: s.string(),
+      district: s.string(),
+      detail: s.string(),
+      isDefault: s.boolean(),
+      createdAt: s.dateTime(),
+      updatedAt: s.dateTime(),
+    }),
+  ),
+);
+
+const WalletEntrySchema = schemaOf<WalletEntryDto>()(
+  s.named(
+    "WalletEntry",
+    s.object({
+      id,
+      amount: s.money(),
+      balanceAfter: s.money(),
+      type: s.enum(["CREDIT", "DEBIT"]),
+      reason: s.string(),
+      reference: s.nullable(s.string()),
+      createdAt: s.dateTime(),
+    }),
+  ),
+);
+
+const sessionFields = {
+  accessToken: s.string(),
+  refreshToken: s.string(),
+  tokenType: s.enum(["Bearer"]),
+  expiresIn: s.integer({ description: "access token lifetime, seconds" }),
+};
+export const SessionTokensSchema = schemaOf<SessionTokens>()(s.named("SessionTokens", s.object(sessionFields)));
+export const LoginResultSchema = schemaOf<LoginResult>()(s.named("LoginResult", s.object({ ...sessionFields, user: UserSchema })));
+
+export const WalletSchema = schemaOf<WalletView>()(
+  s.named(
+    "Wallet",
+    s.object({
+      balance: s.money(),
+      currency: s.string(),
+      entries: s.array(WalletEntrySchema),
+      total: s.integer({ minimum: 0 }),
+      page: s.integer({ minimum: 1 }),
+      pageSize: s.integer({ minimum: 1 }),
+    }),
+  ),
+);
+
+export const WalletCreditSchema = schemaOf<WalletCreditResult>()(
+  s.object({ balance: s.money(), currency: s.string(), entry: WalletEntrySchema, applied: s.boolean() }),
+);
+
+export const UserPageSchema = schemaOf<Page<PublicUser>>()(s.page(UserSchema));
+export const LoggedOutSchema = schemaOf<{ loggedOut: boolean }>()(s.object({ loggedOut: s.boolean() }));
+export const PasswordChangedSchema = schemaOf<{ changed: boolean; revokedSessions: number }>()(
+  s.object({ changed: s.boolean(), revokedSessions: s.integer({ minimum: 0 }) }),
+);
+export const RevokedSessionsSchema = schemaOf<{ revokedSessions: number }>()(s.object({ revokedSessions: s.integer() }));
+export const DeletedSchema = schemaOf<{ deleted: boolean }>()(s.object({ deleted: s.boolean() }));

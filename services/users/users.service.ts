@@ -20,7 +20,22 @@ import { SearchParams, creditWallet, revokeAllSessions, searchUsers, setRoles, s
 import { PASSWORD_MAX, PASSWORD_MIN, PASSWORD_NOT_BLANK, emailProblem } from "./domain/accounts";
 import type { UsersHost } from "./host";
 import { changePassword, login, logout, refresh, restoreMarkers } from "./sessions";
-import { WalletMoveParams, WalletMoveResult } from "./users.contracts";
+import { s } from "../shared/schema";
+import {
+  AddressSchema,
+  DeletedSchema,
+  LoggedOutSchema,
+  LoginResultSchema,
+  PasswordChangedSchema,
+  RevokedSessionsSchema,
+  SessionTokensSchema,
+  UserPageSchema,
+  UserSchema,
+  WalletCreditSchema,
+  WalletMoveParams,
+  WalletMoveResult,
+  WalletSchema,
+} from "./users.contracts";
 import { walletMove, walletPage } from "./wallet";
 
 type Ctx<P = Record<string, never>> = Context<P, Meta>;
@@ -65,6 +80,7 @@ const UsersService = {
   actions: {
     register: {
       rest: "POST /auth/register",
+      openapi: { status: 201, response: UserSchema, errors: ["USERNAME_TAKEN", "EMAIL_TAKEN", "MOBILE_TAKEN"] },
       // password hashing is CPU-heavy: a burst queues here instead of starving every other call
       bulkhead: { enabled: true, concurrency: 8, maxQueueSize: 500 },
       auth: false,
@@ -80,6 +96,7 @@ const UsersService = {
 
     login: {
       rest: "POST /auth/login",
+      openapi: { response: LoginResultSchema, errors: ["INVALID_CREDENTIALS", "ACCOUNT_DISABLED", "LOGIN_RATE_LIMITED"] },
       bulkhead: { enabled: true, concurrency: 8, maxQueueSize: 500 },
       auth: false,
       summary: "Log in with username or email (throttled per account and client; 429 carries data.retryAfter)",
@@ -91,6 +108,7 @@ const UsersService = {
 
     refresh: {
       rest: "POST /auth/refresh",
+      openapi: { response: SessionTokensSchema, errors: ["TOKEN_INVALID", "TOKEN_REVOKED"] },
       auth: false,
       summary: "Rotate a refresh token; reuse of a rotated token revokes the session (except its late twin within the grace window)",
       params: { refreshToken: { type: "string", min: 1, max: 200 } },
@@ -101,6 +119,7 @@ const UsersService = {
 
     logout: {
       rest: "POST /auth/logout",
+      openapi: { response: LoggedOutSchema },
       summary: "Revoke this session (refresh family and access tokens)",
       params: {},
       async handler(this: UsersThis, ctx: Ctx) {
@@ -110,6 +129,7 @@ const UsersService = {
 
     changePassword: {
       rest: "POST /auth/change-password",
+      openapi: { response: PasswordChangedSchema, errors: ["INVALID_CREDENTIALS"] },
       summary: "Change password; every other session is revoked",
       params: { oldPassword: { type: "string", min: 1, max: 200 }, newPassword: password },
       async handler(this: UsersThis, ctx: Ctx<{ oldPassword: string; newPassword: string }>) {
@@ -119,6 +139,7 @@ const UsersService = {
 
     me: {
       rest: "GET /users/me",
+      openapi: { response: UserSchema },
       summary: "My profile with roles",
       params: {},
       cache: { keys: ["#user.id"], ttl: 60 },
@@ -129,6 +150,7 @@ const UsersService = {
 
     updateMe: {
       rest: "PATCH /users/me",
+      openapi: { response: UserSchema, errors: ["EMAIL_TAKEN", "MOBILE_TAKEN"] },
       summary: "Update my profile",
       params: { nickname: { type: "string", max: 64, optional: true, trim: true }, email: { ...email, optional: true }, mobile, avatarUrl: { type: "url", max: 512, optional: true } },
       async handler(this: UsersThis, ctx: Ctx<{ nickname?: string; email?: string; mobile?: string; avatarUrl?: string }>) {
@@ -139,6 +161,7 @@ const UsersService = {
 
     listAddresses: {
       rest: "GET /users/me/addresses",
+      openapi: { response: s.array(AddressSchema) },
       summary: "My addresses (default first)",
       params: {},
       async handler(this: UsersThis, ctx: Ctx) {
@@ -148,6 +171,7 @@ const UsersService = {
 
     createAddress: {
       rest: "POST /users/me/addresses",
+      openapi: { status: 201, response: AddressSchema, errors: ["ADDRESS_LIMIT_REACHED"] },
       idempotent: true,
       summary: "Add an address (at most 20; the first is the default)",
       params: { ...addressFields, isDefault: { type: "boolean", optional: true } },
@@ -160,6 +184,7 @@ const UsersService = {
 
     updateAddress: {
       rest: "PATCH /users/me/addresses/:id",
+      openapi: { response: AddressSchema, errors: ["ADDRESS_NOT_FOUND"] },
       summary: "Change an address; isDefault: true makes it the default",
       params: { id, ...partial(addressFields), isDefault: { type: "boolean", optional: true } },
       async handler(this: UsersThis, ctx: Ctx<AddressFields & { id: number; isDefault?: boolean }>) {
@@ -170,6 +195,7 @@ const UsersService = {
 
     deleteAddress: {
       rest: "DELETE /users/me/addresses/:id",
+      openapi: { response: DeletedSchema, errors: ["ADDRESS_NOT_FOUND"] },
       summary: "Delete an address; the newest remaining becomes default if needed",
       params: { id },
       async handler(this: UsersThis, ctx: Ctx<{ id: number }>) {
@@ -212,6 +238,7 @@ const UsersService = {
 
     wallet: {
       rest: "GET /users/me/wallet",
+      openapi: { response: WalletSchema },
       summary: "My wallet balance and ledger (newest first)",
       params: pageParams,
       async handler(this: UsersThis, ctx: Ctx<{ page: number; pageSize: number }>) {
@@ -221,6 +248,7 @@ const UsersService = {
 
     adminList: {
       rest: "GET /admin/users",
+      openapi: { response: UserPageSchema },
       roles: ["operator", "admin"],
       summary: "Search users by username, email, mobile or nickname (admin)",
       params: { q: { type: "string", max: 64, optional: true }, role: { type: "enum", values: [...ROLES], optional: true }, ...pageParams },
@@ -231,6 +259,7 @@ const UsersService = {
 
     setRoles: {
       rest: "PUT /admin/users/:id/roles",
+      openapi: { response: UserSchema, errors: ["USER_NOT_FOUND"] },
       roles: ["admin"],
       summary: "Replace a user's roles (admin only); the user's older access tokens stop within seconds",
       params: { id, roles: { type: "array", min: 1, max: 3, items: { type: "enum", values: [...ROLES] } } },
@@ -241,6 +270,7 @@ const UsersService = {
 
     setStatus: {
       rest: "PATCH /admin/users/:id/status",
+      openapi: { response: UserSchema, errors: ["USER_NOT_FOUND", "CANNOT_DISABLE_SELF"] },
       roles: ["admin"],
       summary: "Enable or disable an account (admin only); disabling ends its sessions and tokens at once",
       params: { id, status: { type: "enum", values: ["ACTIVE", "DISABLED"] } },
@@ -251,6 +281,7 @@ const UsersService = {
 
     revokeSessions: {
       rest: "POST /admin/users/:id/revoke-sessions",
+      openapi: { response: RevokedSessionsSchema, errors: ["USER_NOT_FOUND"] },
       roles: ["admin"],
       summary: "End every session of a user (admin only)",
       params: { id },
@@ -261,6 +292,7 @@ const UsersService = {
 
     adminCredit: {
       rest: "POST /admin/users/:id/wallet/credit",
+      openapi: { response: WalletCreditSchema, idempotencyKey: "optional", errors: ["USER_NOT_FOUND", "WALLET_REFERENCE_CONFLICT"] },
       roles: ["admin"],
       // the key is also the ledger reference, so a credit stays single even after its record expires
       idempotent: true,
