@@ -116,7 +116,9 @@ export function brokerOptions(cfg: MallConfig = getConfig()): BrokerOptions {
       windowTime: 60,
       minRequestCount: 20,
       halfOpenTime: 10_000,
-      check: (err: Error) => ((err as unknown as { code?: number }).code ?? 500) >= 500,
+      // a gateway answering "not ready" is healthy and telling the truth: tripping its breaker
+      // would route /ready to another gateway
+      check: (err: Error) => ((err as unknown as { code?: number }).code ?? 500) >= 500 && (err as unknown as { type?: string }).type !== "NOT_READY",
     },
     // bulkheads are declared per action where a stampede is expected (seckill purchase,
     // payment callbacks); a global one only adds a queue to every call

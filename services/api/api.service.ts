@@ -10,14 +10,16 @@ import path from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Context, Errors, Service, ServiceBroker, ServiceSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
+import helmet from "helmet";
 import { QueryTypes } from "sequelize";
+import { availableServices, selectServices } from "../shared/broker";
 import { MallConfig, configOf } from "../shared/config";
 import { acquireSequelize, releaseSequelize } from "../shared/db";
 import { bizError } from "../shared/errors";
 import { KvStore, acquireKv, releaseKv } from "../shared/kv";
 import { AuthUser, EpochCache, isSessionRevoked, verifyAccessToken } from "../shared/tokens";
 import { SESSION_EPOCH_CHANGED, SessionEpochChanged } from "../users/users.contracts";
-import { mapError, success } from "./envelope";
+import { clientErrorResponse, mapError, success } from "./envelope";
 import { ActionInfo, AliasInfo, buildOpenApi } from "./openapi";
 
 type Req = IncomingMessage & {
@@ -52,11 +54,25 @@ type ApiThis = Service & {
   kv: KvStore;
   epochs: EpochCache;
   dbUrl: string | null;
-  aliases: { method: string; path: string; fullPath: string; action?: string; type?: string; route: { path: string } }[];
+  aliases: GatewayAlias[];
   logger: Service["logger"];
+  /** services whose routes this gateway must serve before it is ready */
+  expected: string[];
+  /** the last readiness verdict and when it was computed: probes in a burst share one check */
+  readyCache: { at: number; checks: Promise<Record<string, string>> } | null;
+  /** set on the first "ready": from then on a missing service degrades readiness, not fails it */
+  everReady: boolean;
   readinessChecks(): Promise<Record<string, string>>;
+  pendingRoutes(): { missingServices: string[]; missingRoutes: string[] };
   openApiDocument(): Record<string, unknown>;
 };
+
+type GatewayAlias = { method: string; path: string; fullPath: string; action?: string; type?: string; route: { path: string }; _generated?: boolean };
+
+/** how long one readiness verdict is reused: a probe storm costs one round of checks a second */
+const READY_CACHE_MS = 1000;
+/** readiness requests per client per minute: far above any probe schedule */
+const READY_RATE_LIMIT = 600;
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{8,64}$/;
 
@@ -103,8 +119,30 @@ const DOCS_HTML = `<!doctype html>
 <link rel="stylesheet" href="/api/docs/swagger-ui.css"></head>
 <body><div id="ui"></div>
 <script src="/api/docs/swagger-ui-bundle.js"></script>
-<script>window.ui = SwaggerUIBundle({ url: "/api/openapi.json", dom_id: "#ui" });</script>
+<script src="/api/docs/init.js"></script>
 </body></html>`;
+// a file, not an inline script, so the Content-Security-Policy can forbid inline scripts
+const DOCS_INIT_JS = `window.ui = SwaggerUIBundle({ url: "/api/openapi.json", dom_id: "#ui" });\n`;
+const DOCS_ASSETS: Record<string, string> = {
+  "swagger-ui.css": "text/css; charset=utf-8",
+  "swagger-ui-bundle.js": "application/javascript; charset=utf-8",
+  "init.js": "application/javascript; charset=utf-8",
+};
+
+/**
+ * Security headers on every response (helmet's defaults: nosniff, Referrer-Policy, HSTS, …)
+ * with a Content-Security-Policy that forbids framing and inline scripts. Inline styles stay
+ * allowed because Swagger UI sets them; the API docs load their script from /api/docs/init.js.
+ */
+const securityHeaders = helmet({
+  contentSecurityPolicy: {
+    directives: {
+      "frame-ancestors": ["'none'"],
+      "upgrade-insecure-requests": null,
+    },
+  },
+  frameguard: { action: "deny" },
+});
 
 function sendJson(res: Res, status: number, body: unknown) {
   if (res.headersSent) return;
@@ -133,6 +171,11 @@ const ApiService = {
   },
 
   actions: {
+    // moleculer-web handles each HTTP request inside this action. The broker's retry policy must
+    // not re-run it: a retryable failure of a downstream call (already retried by that call)
+    // would run the request a second time, on a request object the first run has rewritten —
+    // which routed it nowhere and answered 404 instead of 503
+    rest: { retryPolicy: { enabled: false } },
     // moleculer-web's management actions are never exposed over HTTP
     listAliases: { visibility: "protected", rest: null },
     addRoute: { visibility: "protected" },
@@ -149,33 +192,22 @@ const ApiService = {
     ready: {
       auth: false,
       summary: "Readiness: database, Redis and NATS reachable (503 naming the failing part)",
-      async handler(this: ApiThis, ctx: Context<unknown, Meta>) {
-        const checks = await this.readinessChecks();
-        const failing = Object.entries(checks).filter(([, v]) => v !== "ok");
+      async handler(this: ApiThis) {
+        const now = Date.now();
+        if (!this.readyCache || now - this.readyCache.at >= READY_CACHE_MS) this.readyCache = { at: now, checks: this.readinessChecks() };
+        const checks = await this.readyCache.checks;
+        const failing = Object.entries(checks).filter(([, v]) => v !== "ok" && !v.startsWith("degraded"));
+        const { missingServices } = this.pendingRoutes();
         if (failing.length) {
           throw new Errors.MoleculerError(
             `not ready: ${failing.map(([k]) => k).join(", ")} unavailable`,
             503,
             "NOT_READY",
-            { checks },
+            { node: this.broker.nodeID, checks, missingServices },
           );
         }
-        void ctx;
-        return { status: "ready", checks };
-      },
-    },
-
-    metrics: {
-      auth: false,
-      summary: "Prometheus metrics of this node",
-      handler(this: ApiThis, ctx: Context<unknown, Meta>) {
-        ctx.meta.$raw = true;
-        ctx.meta.$responseType = "text/plain; version=0.0.4; charset=utf-8";
-        const reporters = ((this.broker as unknown as { metrics?: { reporter?: unknown[] } }).metrics?.reporter ?? []) as {
-          generatePrometheusResponse?: () => string;
-        }[];
-        const prom = reporters.find((r) => typeof r.generatePrometheusResponse === "function");
-        return prom ? prom.generatePrometheusResponse!() : "# metrics disabled (METRICS_PORT=off)\n";
+        this.everReady = true;
+        return { status: missingServices.length ? "degraded" : "ready", node: this.broker.nodeID, checks, missingServices };
       },
     },
 
@@ -200,13 +232,15 @@ const ApiService = {
 
     docsAsset: {
       auth: false,
-      params: { file: { type: "enum", values: ["swagger-ui.css", "swagger-ui-bundle.js"] } },
+      // any name is accepted here so that an unknown asset is a 404, not a validation error
+      params: { file: { type: "string", max: 200 } },
       handler(ctx: Context<{ file: string }, Meta>) {
-        if (!SWAGGER_DIR) throw bizError("NOT_FOUND");
+        const type = Object.hasOwn(DOCS_ASSETS, ctx.params.file) ? DOCS_ASSETS[ctx.params.file] : undefined;
+        if (!type || !SWAGGER_DIR) throw bizError("NOT_FOUND");
         ctx.meta.$raw = true;
-        ctx.meta.$responseType = ctx.params.file.endsWith(".css") ? "text/css; charset=utf-8" : "application/javascript; charset=utf-8";
+        ctx.meta.$responseType = type;
         ctx.meta.$responseHeaders = { "Cache-Control": "public, max-age=86400" };
-        return fs.createReadStream(path.join(SWAGGER_DIR, ctx.params.file));
+        return ctx.params.file === "init.js" ? DOCS_INIT_JS : fs.createReadStream(path.join(SWAGGER_DIR, ctx.params.file));
       },
     },
   },
@@ -265,12 +299,16 @@ const ApiService = {
         }
       };
       const jobs: Promise<void>[] = [];
-      // routes are generated from the registry a moment after services appear: not ready before
-      jobs.push(
-        run("routes", async () => {
-          if (!this.aliases.some((a) => a.route.path === "/api/v1")) throw new Error("no API routes yet");
-        }),
-      );
+      // routes are generated from the registry a moment after services appear: a gateway is ready
+      // only when every route of every service it expects is in place (else the first requests 404)
+      const pending = this.pendingRoutes();
+      // Before its first "ready" a gateway waits for every expected service. Afterwards a service
+      // that goes away is reported but does not fail readiness: every gateway sees the same
+      // registry, so pulling them all out of the load balancer would turn that service's 503s
+      // into an outage of the whole shop
+      const missing = pending.missingServices.join(", ");
+      checks.services = !missing ? "ok" : this.everReady ? `degraded: missing ${missing}` : `down: missing ${missing}`;
+      checks.routes = pending.missingRoutes.length ? `down: ${pending.missingRoutes.length} routes pending (${pending.missingRoutes.slice(0, 3).join(", ")})` : "ok";
       if (this.dbUrl) {
         const url = this.dbUrl;
         jobs.push(
@@ -305,6 +343,45 @@ const ApiService = {
       return checks;
     },
 
+    /** Expected services not (yet) in the registry, and REST routes of present ones not yet aliased. */
+    pendingRoutes(this: ApiThis) {
+      const services = this.broker.registry.getServiceList({ onlyAvailable: true, withActions: true, grouping: true }) as {
+        name: string;
+        actions?: Record<string, { name: string; rest?: unknown; visibility?: string }>;
+      }[];
+      const byName = new Map(services.map((svc) => [svc.name, svc]));
+      const aliased = new Set(this.aliases.filter((a) => a.route.path === "/api/v1" && a.action).map((a) => a.action));
+      const missingServices: string[] = [];
+      const missingRoutes: string[] = [];
+      for (const name of this.expected) {
+        const svc = byName.get(name);
+        if (!svc) {
+          missingServices.push(name);
+          continue;
+        }
+        for (const a of Object.values(svc.actions ?? {})) {
+          if (a.rest && (a.visibility ?? "published") === "published" && !aliased.has(a.name)) missingRoutes.push(a.name);
+        }
+      }
+      return { missingServices, missingRoutes };
+    },
+
+    /**
+     * moleculer-web rebuilds a route's aliases from the registry whenever services change, so a
+     * service whose last node left would lose its routes and answer 404 NOT_FOUND. Aliases seen
+     * once are kept: a request for them then finds no endpoint and answers 503
+     * SERVICE_UNAVAILABLE (retryable) until a node serves the action again.
+     */
+    regenerateAutoAliases(this: ApiThis & { settings: { optimizeOrder?: boolean }; optimizeAliasesOrder(): void }, route: { path: string }) {
+      const before = this.aliases.filter((a) => a.route === route && a._generated);
+      (ApiGateway as unknown as { methods: { regenerateAutoAliases(this: unknown, r: unknown): void } }).methods.regenerateAutoAliases.call(this, route);
+      const present = new Set(this.aliases.filter((a) => a.route === route).map((a) => `${a.method} ${a.path}`));
+      const kept = before.filter((a) => !present.has(`${a.method} ${a.path}`));
+      if (!kept.length) return;
+      this.aliases.push(...kept);
+      if (this.settings.optimizeOrder) this.optimizeAliasesOrder();
+    },
+
     openApiDocument(this: ApiThis) {
       const actions = new Map<string, ActionInfo>();
       const list = this.broker.registry.getActionList({ onlyAvailable: false, withEndpoints: false }) as {
@@ -332,6 +409,10 @@ const ApiService = {
     this.epochs = new EpochCache(() => this.kv, this.cfg.sessionEpochCacheMs);
     // readiness checks the main database when this node is configured with one
     this.dbUrl = this.cfg.databaseUrl;
+    // a cluster gateway serves the whole shop; an embedded node serves what it runs
+    this.expected = (this.cfg.expectedServices ?? (this.cfg.shape === "cluster" ? availableServices() : selectServices(this.cfg))).filter((s) => s !== "api");
+    this.readyCache = null;
+    this.everReady = false;
     configure(this);
   },
 
@@ -370,10 +451,8 @@ function configure(svc: ApiThis & { settings: Record<string, unknown>; routes: u
     const id = typeof incoming === "string" && REQUEST_ID_RE.test(incoming) ? incoming : crypto.randomUUID();
     req.$requestId = id;
     options.requestID = id;
-    // the action behind the route is retried by the retry policy; retrying `api.rest` itself
-    // would replay a consumed request and turn a retryable 503 into a 404 or 500
-    options.retries = 0;
     res.setHeader("X-Request-Id", id);
+    securityHeaders(req, res, () => undefined);
   };
   svc.settings.onError = (req: Req, res: Res, err: unknown) => {
     const traceId = req.$requestId ?? crypto.randomUUID();
@@ -382,6 +461,14 @@ function configure(svc: ApiThis & { settings: Record<string, unknown>; routes: u
     if (!res.headersSent) res.setHeader("X-Request-Id", traceId);
     sendJson(res, mapped.status, mapped.body);
   };
+
+  // requests Node's parser rejects (oversized headers, bytes a URL may not hold) never reach a
+  // route: answer them with the envelope and a request id instead of Node's bare 400/431
+  const server = (svc as unknown as { server?: import("node:http").Server }).server;
+  server?.on("clientError", (err: NodeJS.ErrnoException, socket: import("node:stream").Duplex) => {
+    if (!socket.writable || (socket as { _httpMessage?: unknown })._httpMessage) return socket.destroy();
+    socket.end(clientErrorResponse(err.code, crypto.randomUUID()));
+  });
 
   svc.routes.length = 0;
   svc.aliases.length = 0;
@@ -414,20 +501,37 @@ function configure(svc: ApiThis & { settings: Record<string, unknown>; routes: u
         }
       : {}),
   });
+  // the gateway's own endpoints describe this node: never let the registry answer them from
+  // another gateway (a not-ready node would then report another node's "ready")
+  const self = { callOptions: { nodeID: svc.broker.nodeID } };
   svc.addRoute({
+    name: "ops",
     path: "/",
     ...common,
+    ...self,
     authentication: false,
     authorization: false,
     bodyParsers: { json: false, urlencoded: false },
     aliases: {
       "GET health": "api.health",
-      "GET ready": "api.ready",
-      "GET metrics": "api.metrics",
       "GET api/openapi.json": "api.openapi",
       "GET api/docs": "api.docs",
       "GET api/docs/:file": "api.docsAsset",
     },
+  });
+  // readiness touches the database, Redis and NATS: cached (READY_CACHE_MS) and limited per
+  // client so that it cannot be used to load them; liveness above stays unlimited
+  svc.addRoute({
+    name: "readiness",
+    path: "/",
+    ...common,
+    ...self,
+    authentication: false,
+    authorization: false,
+    bodyParsers: { json: false, urlencoded: false },
+    aliases: { "GET ready": "api.ready" },
+    // counted in this process: a readiness answer must not depend on Redis being up
+    rateLimit: { window: 60_000, limit: READY_RATE_LIMIT, headers: false, key: (req: Req) => clientIp(req, cfg.trustProxy) },
   });
 }
 

@@ -43,7 +43,8 @@ const TYPE_ALIASES: Record<string, string> = {
   "encoding.unsupported": "UNSUPPORTED_MEDIA_TYPE",
   "charset.unsupported": "UNSUPPORTED_MEDIA_TYPE",
   "request.aborted": "BAD_REQUEST",
-  SERVICE_NOT_FOUND: "NOT_FOUND",
+  // an action with no node serving it: the service is down or between deployments
+  SERVICE_NOT_FOUND: "SERVICE_UNAVAILABLE",
   SERVICE_NOT_AVAILABLE: "SERVICE_UNAVAILABLE",
   REQUEST_TIMEOUT: "REQUEST_TIMEOUT",
   REQUEST_REJECTED: "SERVICE_UNAVAILABLE",
@@ -92,7 +93,7 @@ export function mapError(err: unknown, traceId: string): MappedError {
   let type = e.type ? (TYPE_ALIASES[e.type] ?? e.type) : undefined;
 
   // moleculer-web's "route not found" and unknown actions: a plain 404
-  if (e.name === "NotFoundError" || (e.name === "ServiceNotFoundError" && !type)) type = "NOT_FOUND";
+  if (e.name === "NotFoundError") type = "NOT_FOUND";
   // "a dependency is down or overloaded" is a 503/504 whatever status the library chose:
   // moleculer-web's ServiceUnavailableError has no type, moleculer's ServiceNotAvailableError is a
   // 404 and its QueueIsFullError (bulkhead) a 429
@@ -113,7 +114,8 @@ export function mapError(err: unknown, traceId: string): MappedError {
     const def = ERRORS[t as keyof typeof ERRORS];
     return {
       status: known ? def.status : 500,
-      body: { code: def.code, type: t, message: def.message, data: {}, traceId },
+      // a dependency that is down or slow may answer the same request a moment later
+      body: { code: def.code, type: t, message: def.message, data: known ? { retryable: true } : {}, traceId },
       internal: true,
     };
   }
@@ -145,3 +147,23 @@ const GENERIC_BY_STATUS: Record<number, string> = {
   415: "UNSUPPORTED_MEDIA_TYPE",
   429: "RATE_LIMITED",
 };
+
+/**
+ * A whole raw HTTP/1.1 response for a request Node's parser refused before any route saw it
+ * (the server's `clientError` event): 431 for oversized headers, else 400, with the envelope.
+ */
+export function clientErrorResponse(parserCode: string | undefined, traceId: string): string {
+  const t = parserCode === "HPE_HEADER_OVERFLOW" ? "HEADERS_TOO_LARGE" : "BAD_REQUEST";
+  const def = ERRORS[t];
+  const body = JSON.stringify({ code: def.code, type: t, message: t === "BAD_REQUEST" ? "malformed request" : def.message, data: {}, traceId });
+  const reason = t === "HEADERS_TOO_LARGE" ? "Request Header Fields Too Large" : "Bad Request";
+  return (
+    `HTTP/1.1 ${def.status} ${reason}\r\n` +
+    "Content-Type: application/json; charset=utf-8\r\n" +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+    `X-Request-Id: ${traceId}\r\n` +
+    "X-Content-Type-Options: nosniff\r\n" +
+    "Connection: close\r\n\r\n" +
+    body
+  );
+}

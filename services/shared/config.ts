@@ -53,6 +53,8 @@ export interface MallConfig {
   port: number;
   host: string;
   services: string[] | null;
+  /** services a gateway waits for before it is ready (EXPECTED_SERVICES); null: see api.service */
+  expectedServices: string[] | null;
   logLevel: string;
   logFormat: "json" | "pretty";
   metricsPort: number | null;
@@ -231,6 +233,11 @@ const isNats = (u: string | null): u is string => !!u && /^(nats|tls):/i.test(u)
 export function dbSettings(env: Env = process.env): DbSettings {
   return { poolMax: int(env, "DB_POOL_MAX", 20, 1, 1000), sqlLog: bool(env, "SQL_LOG", false) };
 }
+const list = (v: string) =>
+  v
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 export function parseConfig(env: Env = process.env): MallConfig {
   const transporter = url(env, "TRANSPORTER", ["nats", "tls", "redis", "tcp"]);
@@ -263,6 +270,7 @@ export function parseConfig(env: Env = process.env): MallConfig {
   }
 
   const services = str(env, "SERVICES");
+  const expected = str(env, "EXPECTED_SERVICES");
   const tracing = str(env, "TRACING_EXPORTER");
   if (tracing && !/^(console|zipkin|none)$/i.test(tracing)) {
     throw new ConfigError(`TRACING_EXPORTER must be console, zipkin or none, got "${tracing}"`);
@@ -289,12 +297,8 @@ export function parseConfig(env: Env = process.env): MallConfig {
     sessionEpochCacheMs: int(env, "SESSION_EPOCH_CACHE_MS", 2000, 0, 30_000),
     port: int(env, "PORT", 3000, 0, 65535),
     host: str(env, "HOST") ?? "0.0.0.0",
-    services: services
-      ? services
-          .split(",")
-          .map((s) => s.trim())
-          .filter(Boolean)
-      : null,
+    services: services ? list(services) : null,
+    expectedServices: expected === "none" ? [] : expected ? list(expected) : null,
     logLevel: (str(env, "LOG_LEVEL") ?? "info").toLowerCase(),
     logFormat: logFormat === "pretty" ? "pretty" : logFormat === "json" ? "json" : shape === "cluster" ? "json" : "pretty",
     metricsPort: metricsPortRaw === "off" ? null : int(env, "METRICS_PORT", 3030, 0, 65535),
@@ -359,7 +363,7 @@ export function describeBackends(cfg: MallConfig): Record<string, string> {
         ? `Redis streams (${redact(cfg.channelsUrl)})`
         : "in-process (Fake adapter, fed by the outbox)",
     tracing: cfg.tracingExporter ?? "off",
-    metrics: cfg.metricsPort === null ? "off" : `prometheus on :${cfg.metricsPort} and /metrics`,
+    metrics: cfg.metricsPort === null ? "off" : `prometheus on :${cfg.metricsPort}/metrics`,
   };
 }
 

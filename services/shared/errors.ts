@@ -20,6 +20,7 @@ export const ERRORS = {
   FORBIDDEN: { status: 403, code: 1403, message: "not allowed" },
   NOT_FOUND: { status: 404, code: 1404, message: "not found" },
   PAYLOAD_TOO_LARGE: { status: 413, code: 1413, message: "request body too large" },
+  HEADERS_TOO_LARGE: { status: 431, code: 1431, message: "request headers too large" },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, code: 1415, message: "unsupported media type" },
   RATE_LIMITED: { status: 429, code: 1429, message: "too many requests" },
   CONFLICT: { status: 409, code: 1409, message: "conflict" },

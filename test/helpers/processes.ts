@@ -10,13 +10,11 @@
  */
 import { ChildProcess, spawn } from "node:child_process";
 import crypto from "node:crypto";
-import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { ServiceBroker } from "moleculer";
-import { dropDatabase } from "../../services/shared/db";
 import { migrate } from "../../services/shared/migrator";
-import { dropStreams, testEnv, waitFor } from "./shop";
+import { cleanupNamespace, testEnv, waitFor } from "./shop";
 
 const ROOT = path.resolve(__dirname, "../..");
 
@@ -169,9 +167,7 @@ export class ProcessCluster {
       }),
     );
     await this.probe.stop().catch(() => undefined);
-    await dropStreams(this.env.NAMESPACE).catch(() => undefined);
-    await dropDatabase(this.env.DATABASE_URL).catch(() => undefined);
-    if (this.env.DATA_DIR) fs.rmSync(this.env.DATA_DIR, { recursive: true, force: true });
+    await cleanupNamespace(this.env);
   }
 }
 

@@ -13,6 +13,7 @@ import { MallConfig, parseConfig } from "../../services/shared/config";
 import { createNode } from "../../services/shared/broker";
 import { dropDatabase } from "../../services/shared/db";
 import { migrate } from "../../services/shared/migrator";
+import { registerNamespace } from "./leaks";
 
 export const MYSQL = process.env.TEST_MYSQL_URL ?? "mysql://root@127.0.0.1:3306";
 export const REDIS = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -43,6 +44,7 @@ export interface Shop {
 }
 
 export function testEnv(shape: "embedded" | "cluster", id: string, extra: Record<string, string> = {}): Record<string, string> {
+  registerNamespace(`t${id}`);
   const base: Record<string, string> = {
     NAMESPACE: `t${id}`,
     PORT: "0",
@@ -102,6 +104,35 @@ export async function dropStreams(namespace: string): Promise<number> {
   return dropped;
 }
 
+/** Delete the Redis keys of a test namespace (KV store, cacher, cart, rate limits). */
+export async function dropRedisKeys(namespace: string): Promise<number> {
+  const { default: Redis } = await import("ioredis");
+  const r = new Redis(REDIS, { maxRetriesPerRequest: 1 });
+  let dropped = 0;
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await r.scan(cursor, "MATCH", `${namespace}*`, "COUNT", 1000);
+      cursor = next;
+      if (keys.length) dropped += await r.del(...keys);
+    } while (cursor !== "0");
+  } finally {
+    r.disconnect();
+  }
+  return dropped;
+}
+
+/**
+ * Remove everything a test environment (testEnv) created on the shared services: its database,
+ * JetStream streams, Redis keys and data directory. The run fails if a suite forgets (leaks.ts).
+ */
+export async function cleanupNamespace(env: Record<string, string>): Promise<void> {
+  if (env.DATABASE_URL?.startsWith("mysql")) await dropDatabase(env.DATABASE_URL).catch(() => undefined);
+  if (env.CHANNELS_URL) await dropStreams(env.NAMESPACE).catch(() => undefined);
+  if (env.REDIS_URL) await dropRedisKeys(env.NAMESPACE).catch(() => undefined);
+  if (env.DATA_DIR) fs.rmSync(env.DATA_DIR, { recursive: true, force: true });
+}
+
 /** Poll `fn` until it returns a truthy value (never a fixed sleep). */
 export async function waitFor<T>(fn: () => Promise<T> | T, opts: { timeout?: number; interval?: number; what?: string } = {}): Promise<T> {
   const deadline = Date.now() + (opts.timeout ?? 20_000);
@@ -120,8 +151,10 @@ export async function waitFor<T>(fn: () => Promise<T> | T, opts: { timeout?: num
 
 export async function startShop(opts: ShopOptions): Promise<Shop> {
   const id = crypto.randomBytes(4).toString("hex");
-  const env = testEnv(opts.shape, id, opts.env);
   const nodes = opts.nodes ?? [[]];
+  // a gateway is ready once it serves every service of this shop (not the whole product's)
+  const expected = nodes.flat().filter((s) => s && s !== "api");
+  const env = testEnv(opts.shape, id, { ...(nodes.flat().length ? { EXPECTED_SERVICES: expected.join(",") || "none" } : {}), ...opts.env });
   const cfgs = nodes.map((services, i) =>
     parseConfig({ ...process.env, ...env, NODE_ID: `n${i}-${id}`, SERVICES: services.join(",") }),
   );
@@ -143,11 +176,7 @@ export async function startShop(opts: ShopOptions): Promise<Shop> {
     },
     async stop() {
       for (const b of [...brokers].reverse()) await b.stop().catch(() => undefined);
-      if (opts.shape === "cluster") {
-        await dropDatabase(env.DATABASE_URL).catch(() => undefined);
-        await dropStreams(env.NAMESPACE).catch(() => undefined);
-      }
-      if (env.DATA_DIR) fs.rmSync(env.DATA_DIR, { recursive: true, force: true });
+      await cleanupNamespace(env);
     },
   };
   try {
@@ -164,16 +193,11 @@ export async function startShop(opts: ShopOptions): Promise<Shop> {
     for (const b of brokers) {
       await b.waitForServices(all.length ? all : [], 20_000);
     }
-    if (gw && (all.length === 0 || all.includes("users"))) {
-      // routes come from the registry a moment after discovery: wait for the auth route on every gateway
+    // routes come from the registry a moment after discovery: every gateway must be ready, which
+    // includes having the routes of every expected service
+    if (gw) {
       for (const url of shop.urls) {
-        await waitFor(
-          async () => {
-            const r = await fetch(`${url}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
-            return r.status !== 404 && r.status !== 503;
-          },
-          { what: "gateway routes" },
-        );
+        await waitFor(async () => (await fetch(`${url}/ready`)).status === 200, { what: `${url}/ready`, interval: 100 });
       }
     }
   } catch (err) {

@@ -7,7 +7,7 @@ import crypto from "node:crypto";
 import { ServiceBroker } from "moleculer";
 import { brokerOptions } from "../../moleculer.config";
 import { parseConfig } from "../../services/shared/config";
-import { dropStreams, testEnv, waitFor } from "../helpers/shop";
+import { cleanupNamespace, testEnv, waitFor } from "../helpers/shop";
 
 describe("channel consumers on nodes that start together (NATS JetStream)", () => {
   const brokers: ServiceBroker[] = [];
@@ -42,7 +42,7 @@ describe("channel consumers on nodes that start together (NATS JetStream)", () =
       await waitFor(() => seen.length >= 10, { what: "10 deliveries" });
       expect([...seen].sort()).toEqual(Array.from({ length: 10 }, (_, n) => `${round}-${n}`).sort());
       for (const b of nodes) await b.stop();
-      await dropStreams(`t${id}`);
+      await cleanupNamespace(testEnv("cluster", id));
     }
   });
 });

@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import type { ServiceBroker } from "moleculer";
 import { parseConfig } from "../../services/shared/config";
 import { createNode } from "../../services/shared/broker";
-import { Shop, client, newCustomer, startShop, testEnv, waitFor } from "../helpers/shop";
+import { Shop, cleanupNamespace, client, newCustomer, startShop, testEnv, waitFor } from "../helpers/shop";
 
 describe.each([
   ["embedded", { shape: "embedded" as const }],
@@ -150,13 +150,16 @@ describe("gateway behaviour (embedded)", () => {
 
 describe("readiness names the failing dependency", () => {
   const brokers: ServiceBroker[] = [];
+  const envs: Record<string, string>[] = [];
   afterAll(async () => {
     for (const b of brokers) await b.stop().catch(() => undefined);
+    for (const env of envs) await cleanupNamespace(env);
   });
 
   async function gateway(extra: Record<string, string>) {
     const id = crypto.randomBytes(4).toString("hex");
     const env = { ...testEnv("cluster", id), SERVICES: "api", ...extra };
+    envs.push(env);
     const { broker } = createNode(parseConfig({ ...process.env, ...env, NODE_ID: `ready-${id}` }));
     brokers.push(broker);
     await broker.start();

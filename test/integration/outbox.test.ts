@@ -5,16 +5,15 @@
  * consumer applies it through `once()`, so a redelivered event id changes nothing.
  */
 import crypto from "node:crypto";
-import fs from "node:fs";
 import { ServiceBroker, ServiceSchema } from "moleculer";
 import { DataTypes, QueryTypes, Sequelize, Transaction } from "sequelize";
 import { brokerOptions } from "../../moleculer.config";
 import { DbMixin } from "../../mixins/db.mixin";
 import { EventEnvelope, OutboxMixin } from "../../mixins/outbox.mixin";
 import { parseConfig } from "../../services/shared/config";
-import { acquireSequelize, dropDatabase, releaseSequelize } from "../../services/shared/db";
+import { acquireSequelize, releaseSequelize } from "../../services/shared/db";
 import { migrate } from "../../services/shared/migrator";
-import { testEnv, waitFor } from "../helpers/shop";
+import { cleanupNamespace, testEnv, waitFor } from "../helpers/shop";
 
 jest.setTimeout(60_000);
 
@@ -135,8 +134,7 @@ function outboxSuite(shape: "embedded" | "cluster") {
     afterAll(async () => {
       for (const b of [...brokers].reverse()) await b.stop().catch(() => undefined);
       if (db) await releaseSequelize(env.DATABASE_URL);
-      await dropDatabase(env.DATABASE_URL).catch(() => undefined);
-      fs.rmSync(env.DATA_DIR, { recursive: true, force: true });
+      await cleanupNamespace(env);
     });
 
     it("relays an event written in a transaction to the channel consumer, once", async () => {

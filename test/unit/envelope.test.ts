@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
 import { Errors, ServiceBroker, Validators } from "moleculer";
 import ApiGateway from "moleculer-web";
-import { mapError, success } from "../../services/api/envelope";
+import { clientErrorResponse, mapError, success } from "../../services/api/envelope";
 import { ERRORS, ErrorType, bizError, retryableError, validationError } from "../../services/shared/errors";
 import { StrictValidator } from "../../services/shared/validator";
 
@@ -75,14 +75,25 @@ describe("dependency failures keep a stable type and status but no details", () 
     expect(m.body.type).toBe(type);
     expect(m.body.code).toBe(ERRORS[type as ErrorType].code);
     expect(m.body.message).toBe(ERRORS[type as ErrorType].message);
-    expect(m.body.data).toEqual({});
+    // the only detail a client gets: trying again later may work
+    expect(m.body.data).toEqual({ retryable: true });
     expect(JSON.stringify(m.body)).not.toMatch(/10\.0\.0\.7|users\.me|seckill|n1/);
   });
 
-  it("an unknown action is a plain 404 that does not name the action", () => {
+  it("an action no node serves (its service is down) is a retryable 503 that does not name the action", () => {
     const m = mapError(new Errors.ServiceNotFoundError({ action: "secret.internalAction" }), TRACE);
-    expect(m.status).toBe(404);
-    expect(m.body).toEqual({ code: 1404, type: "NOT_FOUND", message: "not found", data: {}, traceId: TRACE });
+    expect(m.status).toBe(503);
+    expect(m.body).toEqual({ code: 1503, type: "SERVICE_UNAVAILABLE", message: "service unavailable", data: { retryable: true }, traceId: TRACE });
+  });
+
+  it("a request Node's parser refused gets a whole HTTP response with the envelope and a request id", () => {
+    const raw = clientErrorResponse("HPE_HEADER_OVERFLOW", TRACE);
+    const [head, body] = raw.split("\r\n\r\n");
+    expect(head.split("\r\n")[0]).toBe("HTTP/1.1 431 Request Header Fields Too Large");
+    expect(head).toContain(`X-Request-Id: ${TRACE}`);
+    expect(head).toContain(`Content-Length: ${Buffer.byteLength(body)}`);
+    expect(JSON.parse(body)).toEqual({ code: 1431, type: "HEADERS_TOO_LARGE", message: "request headers too large", data: {}, traceId: TRACE });
+    expect(clientErrorResponse("HPE_INVALID_URL", TRACE)).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
   });
 });
 
