@@ -171,6 +171,8 @@ export const RefundSchema = schemaOf<RefundDto>()(
   ),
 );
 
+export const PaymentChannelsSchema = schemaOf<{ channels: PaymentChannel[] }>()(s.object({ channels: s.array(s.enum(["sandbox", "wallet"] as const)) }));
+
 export const PaymentSchema = schemaOf<PaymentDto>()(
   s.named(
     "Payment",

@@ -30,6 +30,7 @@ import {
   PaymentChannel,
   PaymentDeps,
   PaymentDto,
+  PaymentChannelsSchema,
   PaymentSchema,
   RefundDto,
   RefundParams,
@@ -110,6 +111,7 @@ const PaymentsService = {
 
     channels: {
       rest: "GET /payments/channels",
+      openapi: { response: PaymentChannelsSchema },
       auth: false,
       summary: "The payment channels a client may use here (sandbox only where SANDBOX_ENABLED)",
       handler(this: PaymentsThis): { channels: PaymentChannel[] } {

@@ -216,7 +216,7 @@ describe.each(shapes)("Idempotency-Key (%s)", (_name, opts) => {
     expect((await http.post(`products/${sku.productId}/reviews`, review, { token: buyer.token })).body.type).toBe("REVIEW_EXISTS");
   });
 
-  it("the OpenAPI document declares Idempotency-Key on exactly the creates that honour it", async () => {
+  it("the OpenAPI document declares Idempotency-Key on exactly the creates that honour it (orders.create: its own, required)", async () => {
     const doc = (await http.get("/api/openapi.json")).body;
     const keyed: string[] = [];
     for (const item of Object.values(doc.paths) as Record<string, { operationId: string; parameters: { in: string; name: string }[] }>[]) {
@@ -229,6 +229,7 @@ describe.each(shapes)("Idempotency-Key (%s)", (_name, opts) => {
         "catalog.createBrand",
         "catalog.createCategory",
         "catalog.createReview",
+        "orders.create",
         "orders.requestRefund",
         "payments.create",
         "users.adminCredit",

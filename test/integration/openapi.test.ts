@@ -137,6 +137,9 @@ describe("embedded: every documented operation answers as the document says", ()
     const other = await newCustomer(shop, "oa");
     await api("post", "/api/v1/auth/change-password", { token: other.token, body: { oldPassword: other.password, newPassword: "another-pass-456" }, expect: 200 });
     await api("post", "/api/v1/auth/logout", { token: other.token, expect: 200 });
+    await api("patch", "/api/v1/admin/users/{id}/status", { token: admin, path: { id: other.id }, body: { status: "DISABLED" }, expect: 200 });
+    await api("patch", "/api/v1/admin/users/{id}/status", { token: admin, path: { id: other.id }, body: { status: "ACTIVE" }, expect: 200 });
+    await api("post", "/api/v1/admin/users/{id}/revoke-sessions", { token: admin, path: { id: other.id }, expect: 200 });
   });
 
   it("catalog, uploads and inventory", async () => {
@@ -229,6 +232,7 @@ describe("embedded: every documented operation answers as the document says", ()
     const paid = await api("post", "/api/v1/payments", { token, body: { orderNo, channel: "wallet" }, expect: 201 });
     expect(paid.body.data.status).toBe("SUCCEEDED");
     await api("get", "/api/v1/payments/{paymentNo}", { token, path: { paymentNo: paid.body.data.paymentNo }, expect: 200 });
+    await api("get", "/api/v1/payments/channels", { expect: 200 });
     await waitPaid(orderNo);
     await api("get", "/api/v1/admin/orders", { token: admin, query: { userId: buyer.id }, expect: 200 });
     await api("get", "/api/v1/admin/orders/{orderNo}", { token: admin, path: { orderNo }, expect: 200 });
