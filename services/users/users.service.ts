@@ -12,7 +12,7 @@ import { DbMixin } from "../../mixins/db.mixin";
 import { OutboxMixin } from "../../mixins/outbox.mixin";
 import { AddressAttrs, UserModels, defineUserModels } from "../../models/users";
 import { MallConfig, configOf } from "../shared/config";
-import { isUniqueViolation } from "../shared/db";
+import { isUniqueViolation, withNamedLock } from "../shared/db";
 import { bizError } from "../shared/errors";
 import { KvStore, acquireKv, releaseKv } from "../shared/kv";
 import { AuthUser, ROLES, hashSecret, newRefreshSecret, revokeSessions, signAccessToken } from "../shared/tokens";
@@ -28,6 +28,8 @@ export type UsersThis = Service & {
   kv: KvStore;
   models: UserModels;
   sequelize: import("sequelize").Sequelize;
+  /** DbMixin: this service's database */
+  databaseUrl: string;
   tx<T>(fn: (t: Transaction) => Promise<T>): Promise<T>;
   outbox(t: Transaction, channel: string, data: unknown): Promise<unknown>;
   publicUser(id: number, t?: Transaction): Promise<PublicUser>;
@@ -37,6 +39,7 @@ export type UsersThis = Service & {
   revokeFamilies(familyIds: string[], t?: Transaction): Promise<void>;
   lockUser(userId: number, t: Transaction): Promise<void>;
   bootstrapAdmin(): Promise<void>;
+  bootstrapAdminLocked(): Promise<void>;
   createUser(p: { username: string; password: string; email: string; mobile?: string; roles: string[] }): Promise<number>;
   clearUserCache(id: number): Promise<void>;
 };
@@ -578,8 +581,16 @@ const UsersService = {
       await this.broker.cacher?.del(`users.me:${id}`);
     },
 
-    /** ADMIN_USERNAME/ADMIN_PASSWORD create or reset the admin; else one is made once. */
+    /**
+     * ADMIN_USERNAME/ADMIN_PASSWORD create or reset the admin; else one is made once. Under a
+     * database lock: users nodes starting together would otherwise reset the same admin's roles
+     * at once, and the loser of that duplicate key fails to start.
+     */
     async bootstrapAdmin(this: UsersThis) {
+      await withNamedLock(this.databaseUrl, "bootstrap-admin", () => this.bootstrapAdminLocked());
+    },
+
+    async bootstrapAdminLocked(this: UsersThis) {
       const { adminUsername, adminPassword } = this.cfg;
       const { User, UserRole } = this.models;
       if (adminUsername && adminPassword) {
