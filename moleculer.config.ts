@@ -7,13 +7,15 @@ import type { BrokerOptions, Middleware } from "moleculer";
 import { Middleware as ChannelsMiddleware } from "@moleculer/channels";
 import { MallConfig, getConfig } from "./services/shared/config";
 import { StrictValidator } from "./services/shared/validator";
-import { RacingSafeNatsAdapter } from "./services/shared/nats-channels";
+import { DeadLetterReasonMiddleware, RacingSafeNatsAdapter } from "./services/shared/nats-channels";
+import { DEAD_LETTER_CHANNEL } from "./services/ops/ops.contracts";
 
 export function channelAdapter(cfg: MallConfig): unknown {
   const common = {
     maxRetries: 5,
     maxInFlight: 10,
-    deadLettering: { enabled: true, queueName: "DEAD_LETTER" },
+    // services/ops records what lands here
+    deadLettering: { enabled: true, queueName: DEAD_LETTER_CHANNEL },
   };
   if (!cfg.channelsUrl) return { type: "Fake", options: common };
   if (cfg.channelsUrl.startsWith("nats")) {
@@ -56,6 +58,7 @@ export function brokerOptions(cfg: MallConfig = getConfig()): BrokerOptions {
   const middlewares: Middleware[] = [
     ChannelsMiddleware({ adapter: channelAdapter(cfg) } as never) as Middleware,
     ChannelBackoffMiddleware as unknown as Middleware,
+    DeadLetterReasonMiddleware as unknown as Middleware,
   ];
 
   const tracingExporter =
