@@ -273,7 +273,7 @@ const InventoryService = {
     const tick = () => {
       if (this.$reconcileStopped) return;
       this.reconcile()
-        .catch((err) => this.logger.warn("orphan reservation pass failed; next tick retries", (err as Error)?.message ?? err))
+        .catch((err) => this.logger.warn(`orphan reservation pass failed; next tick retries: ${(err as Error)?.message ?? err}`))
         .finally(() => {
           // jitter keeps many nodes from passing in lockstep
           if (!this.$reconcileStopped) this.$reconcileTimer = setTimeout(tick, every * (0.75 + Math.random() * 0.5));
