@@ -8,7 +8,8 @@ import { Middleware as ChannelsMiddleware } from "@moleculer/channels";
 import { MallConfig, NatsOptions, getConfig } from "./services/shared/config";
 import { StrictValidator } from "./services/shared/validator";
 import { WireSafeActions } from "./services/shared/wire-safe";
-import { RacingSafeNatsAdapter } from "./services/shared/nats-channels";
+import { DeadLetterReasonMiddleware, RacingSafeNatsAdapter } from "./services/shared/nats-channels";
+import { DEAD_LETTER_CHANNEL } from "./services/ops/ops.contracts";
 import { IdempotencyMiddleware } from "./mixins/idempotency.middleware";
 
 /**
@@ -30,7 +31,8 @@ export function channelAdapter(cfg: MallConfig): unknown {
   const common = {
     maxRetries: 5,
     maxInFlight: 10,
-    deadLettering: { enabled: true, queueName: "DEAD_LETTER" },
+    // services/ops records what lands here
+    deadLettering: { enabled: true, queueName: DEAD_LETTER_CHANNEL },
   };
   if (!cfg.channelsUrl) return { type: "Fake", options: common };
   if (cfg.natsChannels) {
@@ -74,6 +76,7 @@ export function brokerOptions(cfg: MallConfig = getConfig()): BrokerOptions {
     ChannelBackoffMiddleware as unknown as Middleware,
     IdempotencyMiddleware as unknown as Middleware,
     WireSafeActions,
+    DeadLetterReasonMiddleware as unknown as Middleware,
   ];
 
   const tracingExporter =

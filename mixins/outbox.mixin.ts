@@ -15,8 +15,10 @@
  * fire-and-forget broker event, so a consumer that fails would lose the message after the row was
  * already marked published. There the relay instead calls the local consumers' channel handlers
  * itself and marks a row published only once every consumer group has handled it; a failing
- * group is retried with backoff (other groups are not re-run), and after OUTBOX_MAX_LOCAL_ATTEMPTS
- * the row stays unpublished with its attempts count as a local dead letter (logged as an error).
+ * group is retried with backoff (other groups are not re-run). A group that still fails after its
+ * channel's `maxRetries` (at most OUTBOX_MAX_LOCAL_ATTEMPTS) passes is dead-lettered, as
+ * JetStream would: the message goes to the local DEAD_LETTER consumer (services/ops) and the
+ * other groups carry on. With no such consumer the row stays unpublished (logged as an error).
  *
  * Requires DbMixin (uses this.sequelize / this.tx).
  */
@@ -24,6 +26,7 @@ import crypto from "node:crypto";
 import { Context, Service, ServiceSchema } from "moleculer";
 import { QueryTypes, Sequelize, Transaction } from "sequelize";
 import { isUniqueViolation, withTransaction } from "../services/shared/db";
+import { DEAD_LETTER_CHANNEL, DeadLetterHeaders } from "../services/ops/ops.contracts";
 
 export interface EventEnvelope<T = unknown> {
   eventId: string;
@@ -67,6 +70,7 @@ type OutboxService = Service & {
   $outboxRetryAt?: Map<number, number>;
   $outboxDone?: Map<string, Set<string>>;
   relayOutbox(): Promise<number>;
+  republish(t: Transaction, channel: string, payload: unknown, rowId: string): Promise<void>;
 };
 
 /**
@@ -111,9 +115,20 @@ export function OutboxMixin(opts: { producer: string; intervalMs?: number; batch
           producer: opts.producer,
           data,
         };
+        await this.republish(t, channel, env, env.eventId);
+        return env;
+      },
+
+      /**
+       * Publish an existing message again (a dead-letter replay) through this outbox, in the
+       * caller's transaction. `rowId` names this publication: the payload keeps its own event id,
+       * so idempotent consumers still recognise it, while the broker does not drop it as a
+       * duplicate of the first publication.
+       */
+      async republish(this: OutboxService, t: Transaction, channel: string, payload: unknown, rowId: string): Promise<void> {
         await this.sequelize.query(
           "INSERT INTO outbox (event_id, producer, channel, payload, attempts, created_at) VALUES (?, ?, ?, ?, 0, ?)",
-          { replacements: [env.eventId, opts.producer, channel, JSON.stringify(env), new Date()], transaction: t, type: QueryTypes.INSERT },
+          { replacements: [rowId, opts.producer, channel, JSON.stringify(payload), new Date()], transaction: t, type: QueryTypes.INSERT },
         );
         // publish soon after commit rather than on the next tick of the timer
         // (after a few ms, so that rows committed meanwhile share one relay pass: one
@@ -125,7 +140,6 @@ export function OutboxMixin(opts: { producer: string; intervalMs?: number; batch
             void this.relayOutbox().catch(() => undefined);
           }, KICK_DELAY_MS);
         });
-        return env;
       },
 
       /** Publish pending rows once. Returns how many were published. */
@@ -282,13 +296,56 @@ const localBackoffMs = (attempts: number) => Math.min(250 * 2 ** Math.max(0, att
 interface ChannelDef {
   group?: string;
   context?: boolean;
+  maxRetries?: number;
   handler(payload: unknown, raw: unknown): unknown;
+}
+
+interface LocalConsumer {
+  service: Service;
+  chan: ChannelDef;
+  group: string;
+}
+
+/** The services of this broker that consume `channel`, with their group. */
+function localConsumers(broker: Service["broker"], channel: string): LocalConsumer[] {
+  const out: LocalConsumer[] = [];
+  for (const service of broker.services) {
+    const def = (service.schema as { channels?: Record<string, ChannelDef | ChannelDef["handler"]> }).channels?.[channel];
+    if (!def) continue;
+    const chan: ChannelDef = typeof def === "function" ? { handler: def } : def;
+    out.push({ service, chan, group: chan.group ?? service.fullName });
+  }
+  return out;
+}
+
+function deliverTo(c: LocalConsumer, broker: Service["broker"], payload: unknown, raw: unknown): Promise<unknown> {
+  const arg = c.chan.context ? Context.create(broker, null as never, payload as never, {}) : payload;
+  return Promise.resolve(c.chan.handler.call(c.service, arg, raw));
+}
+
+/**
+ * Hand a message a group gave up on to the local dead-letter consumer, with the headers the
+ * JetStream adapter would set. False when nobody here takes dead letters.
+ */
+async function deadLetterLocally(svc: OutboxService, row: OutboxRow, envelope: EventEnvelope, group: string, err: unknown, attempts: number): Promise<boolean> {
+  const targets = localConsumers(svc.broker, DEAD_LETTER_CHANNEL);
+  if (!targets.length) return false;
+  const adapter = channelsOf(svc).adapter;
+  const headers = {
+    [DeadLetterHeaders.ORIGINAL_CHANNEL]: adapter?.addPrefixTopic ? adapter.addPrefixTopic(row.channel) : row.channel,
+    [DeadLetterHeaders.ORIGINAL_GROUP]: group,
+    [DeadLetterHeaders.EVENT_ID]: row.event_id,
+    [DeadLetterHeaders.ERROR]: (err as Error)?.message ?? String(err),
+    [DeadLetterHeaders.ATTEMPTS]: String(attempts),
+  };
+  for (const target of targets) await deliverTo(target, svc.broker, envelope, { headers });
+  return true;
 }
 
 /**
  * Embedded shape: deliver pending rows by calling the local consumers' handlers and mark a row
- * published only after all of them succeeded. No transaction is held while handlers run (on
- * SQLite that would block the handlers' own transactions behind ours).
+ * published only after all of them succeeded (or were dead-lettered). No transaction is held
+ * while handlers run (on SQLite that would block the handlers' own transactions behind ours).
  */
 async function relayInProcess(svc: OutboxService, producer: string, batch: number): Promise<number> {
   const sequelize = svc.sequelize;
@@ -308,17 +365,19 @@ async function relayInProcess(svc: OutboxService, producer: string, batch: numbe
     const envelope = JSON.parse(row.payload) as EventEnvelope;
     const handled = done.get(row.event_id) ?? new Set<string>();
     done.set(row.event_id, handled);
+    const attempts = (row.attempts ?? 0) + 1;
     try {
-      for (const consumer of svc.broker.services) {
-        const def = (consumer.schema as { channels?: Record<string, ChannelDef | ChannelDef["handler"]> }).channels?.[row.channel];
-        if (!def) continue;
-        const chan: ChannelDef = typeof def === "function" ? { handler: def } : def;
-        const group = chan.group ?? consumer.fullName;
-        if (handled.has(group)) continue;
+      for (const consumer of localConsumers(svc.broker, row.channel)) {
+        if (handled.has(consumer.group)) continue;
         const raw = { headers: { "x-event-id": row.event_id }, info: { redeliveryCount: row.attempts ?? 0 } };
-        const arg = chan.context ? Context.create(svc.broker, null as never, envelope as never, {}) : envelope;
-        await chan.handler.call(consumer, arg, raw);
-        handled.add(group);
+        try {
+          await deliverTo(consumer, svc.broker, envelope, raw);
+        } catch (err) {
+          const limit = Math.min(consumer.chan.maxRetries ?? OUTBOX_MAX_LOCAL_ATTEMPTS, OUTBOX_MAX_LOCAL_ATTEMPTS);
+          if (attempts < limit || !(await deadLetterLocally(svc, row, envelope, consumer.group, err, attempts))) throw err;
+          svc.logger.error(`outbox: group ${consumer.group} failed ${row.channel} ${row.event_id} ${attempts} times; dead-lettered: ${(err as Error)?.message ?? err}`);
+        }
+        handled.add(consumer.group);
       }
       await withTransaction(sequelize, (t) =>
         sequelize.query("UPDATE outbox SET published_at = ?, attempts = attempts + 1 WHERE id = ?", { replacements: [new Date(), row.id], transaction: t }),
@@ -327,7 +386,6 @@ async function relayInProcess(svc: OutboxService, producer: string, batch: numbe
       retryAt.delete(row.id);
       delivered++;
     } catch (err) {
-      const attempts = (row.attempts ?? 0) + 1;
       await withTransaction(sequelize, (t) => sequelize.query("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?", { replacements: [row.id], transaction: t }));
       const why = (err as Error)?.message ?? String(err);
       if (attempts >= OUTBOX_MAX_LOCAL_ATTEMPTS) {

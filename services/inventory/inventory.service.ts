@@ -11,6 +11,7 @@ import { DbMixin } from "../../mixins/db.mixin";
 import { OutboxMixin } from "../../mixins/outbox.mixin";
 import { InventoryModels, defineInventoryModels } from "../../models/inventory";
 import type { Meta } from "../api/api.service";
+import { configOf } from "../shared/config";
 import { validationError } from "../shared/errors";
 import { LineError, MAX_LINE_QUANTITY, mergeLines } from "./domain/lines";
 import InventoryEventsMixin from "./inventory.events";
@@ -31,6 +32,7 @@ import {
   StockMovement,
   StockMovementPageSchema,
 } from "./inventory.contracts";
+import { releaseOrphans } from "./orphans";
 import { Changed, MAX_ON_HAND, StockStore } from "./stock-store";
 
 type Ctx<P = Record<string, never>> = Context<P, Meta>;
@@ -44,7 +46,14 @@ export type InventoryThis = Service & {
   flushStockChanged(): void;
   $stockChangedPending: Set<number>;
   $stockChangedTimer?: NodeJS.Timeout;
+  reconcile(): Promise<number>;
+  $reconciling?: Promise<number> | null;
+  $reconcileTimer?: NodeJS.Timeout;
+  $reconcileStopped?: boolean;
 };
+
+/** Prometheus: mall_inventory_orphans_released_total */
+export const ORPHANS_RELEASED_METRIC = "mall.inventory.orphans.released.total";
 
 /** Stock changes within this window share one catalog.stockChanged broadcast. */
 const STOCK_BROADCAST_WINDOW_MS = 50;
@@ -143,6 +152,15 @@ const InventoryService = {
       },
     },
 
+    releaseOrphans: {
+      visibility: "public",
+      summary: "Internal: release, on this node now, reservations whose order never got written",
+      params: {},
+      async handler(this: InventoryThis): Promise<{ released: number }> {
+        return { released: await this.reconcile() };
+      },
+    },
+
     // ── admin REST ───────────────────────────────────────────────────────────────────────────
 
     lowStock: {
@@ -218,6 +236,23 @@ const InventoryService = {
       return change.value;
     },
 
+    /** One orphan pass at a time per node; nodes race each other only through compare-and-set. */
+    reconcile(this: InventoryThis): Promise<number> {
+      if (this.$reconciling) return this.$reconciling;
+      const cfg = configOf(this);
+      this.$reconciling = releaseOrphans({
+        store: this.store,
+        graceMs: cfg.reservationOrphanGraceMs,
+        broker: this.broker,
+        logger: this.logger,
+        onReleased: (change) => {
+          this.published(change);
+          this.broker.metrics.increment(ORPHANS_RELEASED_METRIC);
+        },
+      }).finally(() => (this.$reconciling = null));
+      return this.$reconciling;
+    },
+
     flushStockChanged(this: InventoryThis): void {
       if (this.$stockChangedTimer) clearTimeout(this.$stockChangedTimer);
       this.$stockChangedTimer = undefined;
@@ -233,9 +268,32 @@ const InventoryService = {
     this.$stockChangedTimer = undefined;
     // DbMixin's created() ran first (mixins before the schema), so models are bound
     this.store = new StockStore({ sequelize: this.sequelize, models: this.models, outbox: (t, ch, data) => this.outbox(t, ch, data) });
+    this.broker.metrics.register({
+      type: "counter",
+      name: ORPHANS_RELEASED_METRIC,
+      description: "Reservations released because their order was never written",
+    });
   },
 
-  stopped(this: InventoryThis) {
+  started(this: InventoryThis) {
+    this.$reconcileStopped = false;
+    const every = configOf(this).reservationReconcileIntervalMs;
+    const tick = () => {
+      if (this.$reconcileStopped) return;
+      this.reconcile()
+        .catch((err) => this.logger.warn(`orphan reservation pass failed; next tick retries: ${(err as Error)?.message ?? err}`))
+        .finally(() => {
+          // jitter keeps many nodes from passing in lockstep
+          if (!this.$reconcileStopped) this.$reconcileTimer = setTimeout(tick, every * (0.75 + Math.random() * 0.5));
+        });
+    };
+    this.$reconcileTimer = setTimeout(tick, every * Math.random());
+  },
+
+  async stopped(this: InventoryThis) {
+    this.$reconcileStopped = true;
+    if (this.$reconcileTimer) clearTimeout(this.$reconcileTimer);
+    if (this.$reconciling) await this.$reconciling.catch(() => undefined);
     // send what is still pending before the transporter goes
     this.flushStockChanged();
   },

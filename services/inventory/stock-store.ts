@@ -152,6 +152,15 @@ export class StockStore {
     };
   }
 
+  /** OPEN reservations made at or before `cutoff`, in id order after `afterId` (keyset paging). */
+  async openReservations(cutoff: Date, afterId: number, limit: number): Promise<{ id: number; reference: string }[]> {
+    const rows = await this.deps.sequelize.query<{ id: number | string; reference: string }>(
+      "SELECT id, reference FROM reservations WHERE status = 'OPEN' AND id > ? AND created_at <= ? ORDER BY id LIMIT ?",
+      { replacements: [afterId, cutoff, limit], type: QueryTypes.SELECT },
+    );
+    return rows.map((r) => ({ id: Number(r.id), reference: r.reference }));
+  }
+
   // ── writes ───────────────────────────────────────────────────────────────────────────────
 
   private async record(t: Transaction, moves: Movement[]): Promise<void> {

@@ -73,6 +73,13 @@ export class OrderStore {
     return this.m.Order.findOne({ where: { orderNo }, transaction: t });
   }
 
+  /** Which of `orderNos` exist. */
+  async existing(orderNos: string[]): Promise<string[]> {
+    if (!orderNos.length) return [];
+    const rows = await this.m.Order.findAll({ attributes: ["orderNo"], where: { orderNo: orderNos }, raw: true });
+    return rows.map((r) => r.orderNo);
+  }
+
   /** The order, only if it belongs to `userId` (when given): else ORDER_NOT_FOUND. */
   async mustFind(orderNo: string, userId?: number, t?: Transaction) {
     const o = await this.find(orderNo, t);

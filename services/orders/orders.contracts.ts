@@ -22,7 +22,11 @@ export { PaymentEvents } from "../payments/payments.contracts";
 export const OrderActions = {
   GET_FOR_PAYMENT: "orders.getForPayment",
   REVIEWABLE: "orders.reviewable",
+  EXISTING: "orders.existing",
 } as const;
+
+/** Order numbers are the references of the stock reservations checkout takes. */
+export { isOrderNo } from "./domain/order-no";
 
 export interface OrderLineItem {
   skuId: number;
@@ -76,6 +80,11 @@ export interface OrderForPayment {
   payable: number;
   currency: string;
   expiresAt: string;
+}
+
+/** orders.existing (internal): which of `orderNos` exist, as a list of order numbers. */
+export interface ExistingParams {
+  orderNos: string[];
 }
 
 /** orders.reviewable (internal): resolves when the line is the user's and the order COMPLETED. */

@@ -23,6 +23,7 @@ import {
   AfterSalesDto,
   AfterSalesPageSchema,
   AfterSalesSchema,
+  ExistingParams,
   GetForPaymentParams,
   OrderCompletedEvent,
   OrderEvents,
@@ -281,6 +282,15 @@ const OrdersService = {
         if (!line) throw bizError("ORDER_LINE_NOT_FOUND", undefined, { orderNo: o.orderNo, skuId: ctx.params.skuId });
         if (o.status !== "COMPLETED") throw bizError("REVIEW_NOT_ALLOWED", `the order is ${o.status}; reviews open once it is COMPLETED`, { status: o.status });
         return { orderNo: o.orderNo, skuId: Number(line.skuId), productId: Number(line.productId), title: line.title };
+      },
+    },
+
+    existing: {
+      visibility: "public",
+      summary: "Internal: which of these order numbers exist (inventory's orphan reconciler asks)",
+      params: { orderNos: { type: "array", items: orderNo, max: 500 } },
+      handler(this: OrdersThis, ctx: Context<ExistingParams>): Promise<string[]> {
+        return this.store.existing(ctx.params.orderNos);
       },
     },
 

@@ -74,6 +74,10 @@ export interface MallConfig {
   /** how often each orders node looks for expired unpaid orders (ORDER_SWEEP_INTERVAL_MS) */
   orderSweepIntervalMs: number;
   seckillPaymentTimeoutSec: number;
+  /** an OPEN reservation whose order does not exist this long after it was made is released */
+  reservationOrphanGraceMs: number;
+  /** how often each inventory node looks for such orphans */
+  reservationReconcileIntervalMs: number;
   requestTimeoutMs: number;
   rateLimit: RateLimitConfig;
   corsOrigins: string[] | "*";
@@ -313,6 +317,8 @@ export function parseConfig(env: Env = process.env): MallConfig {
     orderPaymentTimeoutSec: int(env, "ORDER_PAYMENT_TIMEOUT", 900, 1),
     orderSweepIntervalMs: int(env, "ORDER_SWEEP_INTERVAL_MS", 5000, 100),
     seckillPaymentTimeoutSec: int(env, "SECKILL_PAYMENT_TIMEOUT", 300, 1),
+    reservationOrphanGraceMs: int(env, "RESERVATION_ORPHAN_GRACE_MS", 600_000, 1000),
+    reservationReconcileIntervalMs: int(env, "RESERVATION_RECONCILE_INTERVAL_MS", 60_000, 100),
     requestTimeoutMs: int(env, "REQUEST_TIMEOUT", 10_000),
     rateLimit: {
       enabled: bool(env, "RATE_LIMIT_ENABLED", true),

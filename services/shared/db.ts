@@ -7,6 +7,7 @@
  * in-process mutex so concurrent transactions never hit SQLITE_BUSY. MySQL/MariaDB use real
  * row locks and conditional updates.
  */
+import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { Options, QueryTypes, Sequelize, Transaction } from "sequelize";
@@ -130,6 +131,58 @@ export async function dropDatabase(url: string): Promise<void> {
     await conn.query(`DROP DATABASE IF EXISTS \`${p.database}\``);
   } finally {
     await conn.end();
+  }
+}
+
+/** Promise-chain mutexes of `withNamedLock` on SQLite, by database file and lock name. */
+const localNamedLocks = new Map<string, Promise<unknown>>();
+
+async function withLocalLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const prev = localNamedLocks.get(key) ?? Promise.resolve();
+  let release!: () => void;
+  const mine = new Promise<void>((r) => (release = r));
+  const chained = prev.then(() => mine);
+  localNamedLocks.set(key, chained);
+  await prev;
+  try {
+    return await fn();
+  } finally {
+    release();
+    if (localNamedLocks.get(key) === chained) localNamedLocks.delete(key);
+  }
+}
+
+/** MySQL lock names are server-wide and at most 64 characters: scope by database, hash if long. */
+function mysqlLockName(database: string, name: string): string {
+  const full = `${database}:${name}`;
+  return full.length <= 64 ? full : `mall:${crypto.createHash("sha1").update(full).digest("hex")}`;
+}
+
+/**
+ * Run `fn` while holding a lock named `name` on the database of `url`, so work that must not
+ * overlap across nodes (migrations, the bootstrap admin) runs on one node at a time and the
+ * others wait their turn. MySQL/MariaDB: `GET_LOCK` on a connection of its own, held for the
+ * whole run (the server frees it if the node dies). SQLite is one process: an in-process mutex.
+ */
+export async function withNamedLock<T>(url: string, name: string, fn: () => Promise<T>, timeoutSec = 600): Promise<T> {
+  if (dialectOf(url) === "sqlite") return withLocalLock(`${path.resolve(sqlitePath(url))}:${name}`, fn);
+  const p = parseMysqlUrl(url);
+  const key = mysqlLockName(p.database, name);
+  const mysql = await import("mysql2/promise");
+  const conn = await mysql.createConnection({ host: p.host, port: p.port, user: p.user, password: p.password });
+  try {
+    const [rows] = await conn.query("SELECT GET_LOCK(?, ?) AS got", [key, timeoutSec]);
+    // 0: timed out; NULL: the server failed to take it
+    if (Number((rows as { got: number | null }[])[0]?.got) !== 1) {
+      throw new Error(`could not take the database lock '${key}' within ${timeoutSec} s; another node still holds it`);
+    }
+    try {
+      return await fn();
+    } finally {
+      await conn.query("SELECT RELEASE_LOCK(?)", [key]).catch(() => undefined);
+    }
+  } finally {
+    await conn.end().catch(() => conn.destroy());
   }
 }
 

@@ -6,7 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { QueryInterface, Sequelize } from "sequelize";
 import { SequelizeStorage, Umzug } from "umzug";
-import { acquireSequelize, ensureDatabase, releaseSequelize } from "./db";
+import { acquireSequelize, ensureDatabase, releaseSequelize, withNamedLock } from "./db";
 
 export const MIGRATIONS_DIR = path.resolve(__dirname, "../../migrations");
 
@@ -41,15 +41,22 @@ export function buildUmzug(sequelize: Sequelize, dir = MIGRATIONS_DIR, logger: C
   });
 }
 
-/** Create the database if needed and apply every pending migration. Returns applied names. */
+/**
+ * Create the database if needed and apply every pending migration. Returns applied names.
+ * umzug takes no lock of its own: nodes started together would run the same migration at once
+ * (and fail on a duplicate index), so the whole run holds the database's migration lock and a
+ * node that waited finds nothing left to do.
+ */
 export async function migrate(url: string, opts: { log?: boolean } = {}): Promise<string[]> {
   await ensureDatabase(url);
-  const sequelize = acquireSequelize(url);
-  try {
-    const umzug = buildUmzug(sequelize, MIGRATIONS_DIR, opts.log ? console : undefined);
-    const done = await umzug.up();
-    return done.map((m) => m.name);
-  } finally {
-    await releaseSequelize(url);
-  }
+  return withNamedLock(url, "migrations", async () => {
+    const sequelize = acquireSequelize(url);
+    try {
+      const umzug = buildUmzug(sequelize, MIGRATIONS_DIR, opts.log ? console : undefined);
+      const done = await umzug.up();
+      return done.map((m) => m.name);
+    } finally {
+      await releaseSequelize(url);
+    }
+  });
 }

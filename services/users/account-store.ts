@@ -5,7 +5,7 @@
 import crypto from "node:crypto";
 import { hash as argonHash } from "@node-rs/argon2";
 import type { Transaction } from "sequelize";
-import { isUniqueViolation } from "../shared/db";
+import { isUniqueViolation, withNamedLock } from "../shared/db";
 import { bizError } from "../shared/errors";
 import { normaliseEmail, normaliseRoles, normaliseUsername } from "./domain/accounts";
 import { UsersHost, iso } from "./host";
@@ -105,8 +105,16 @@ export async function lockUser(host: UsersHost, userId: number, t: Transaction) 
   await host.models.User.findByPk(userId, { transaction: t, lock: t.LOCK.UPDATE });
 }
 
-/** ADMIN_USERNAME/ADMIN_PASSWORD create or reset the admin; else one is made once. */
+/**
+ * ADMIN_USERNAME/ADMIN_PASSWORD create or reset the admin; else one is made once. Under a
+ * database lock: users nodes starting together would otherwise reset the same admin's roles at
+ * once, and the loser of that duplicate key fails to start.
+ */
 export async function bootstrapAdmin(host: UsersHost) {
+  await withNamedLock(host.databaseUrl, "bootstrap-admin", () => bootstrapAdminLocked(host));
+}
+
+async function bootstrapAdminLocked(host: UsersHost) {
   const { adminUsername, adminPassword } = host.cfg;
   const { User, UserRole } = host.models;
   if (adminUsername && adminPassword) {

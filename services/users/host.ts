@@ -10,6 +10,8 @@ export interface UsersHost {
   kv: KvStore;
   models: UserModels;
   sequelize: Sequelize;
+  /** DbMixin: this service's database (named locks are taken there) */
+  databaseUrl: string;
   broker: ServiceBroker;
   logger: { info(...a: unknown[]): void; warn(...a: unknown[]): void };
   tx<T>(fn: (t: Transaction) => Promise<T>): Promise<T>;

@@ -69,10 +69,13 @@ export class ProcessCluster {
     });
   }
 
-  /** Migrate a fresh database, start every node, wait until all services and routes are up. */
-  static async start(specs: NodeSpec[], extraEnv: Record<string, string> = {}): Promise<ProcessCluster> {
+  /**
+   * Migrate a fresh database, start every node, wait until all services and routes are up.
+   * `migrate: false` leaves the fresh database to the nodes (MIGRATE_ON_START in `extraEnv`).
+   */
+  static async start(specs: NodeSpec[], extraEnv: Record<string, string> = {}, opts: { migrate?: boolean } = {}): Promise<ProcessCluster> {
     const c = new ProcessCluster(specs, await freePort(), extraEnv);
-    await migrate(c.env.DATABASE_URL);
+    if (opts.migrate !== false) await migrate(c.env.DATABASE_URL);
     try {
       await c.probe.start();
       await Promise.all(specs.map((s) => c.startNode(s.name, false)));
@@ -90,6 +93,11 @@ export class ProcessCluster {
 
   pid(name: string): number | undefined {
     return this.children.get(name)?.pid;
+  }
+
+  /** The node's exit code, or null while it runs. */
+  exitCode(name: string): number | null {
+    return this.children.get(name)?.exitCode ?? null;
   }
 
   log(name: string): string {
