@@ -8,6 +8,7 @@ import { Middleware as ChannelsMiddleware } from "@moleculer/channels";
 import { MallConfig, getConfig } from "./services/shared/config";
 import { StrictValidator } from "./services/shared/validator";
 import { RacingSafeNatsAdapter } from "./services/shared/nats-channels";
+import { LogScopeMiddleware, MallPinoLogger } from "./services/shared/logging";
 
 export function channelAdapter(cfg: MallConfig): unknown {
   const common = {
@@ -57,6 +58,8 @@ export function brokerOptions(cfg: MallConfig = getConfig()): BrokerOptions {
     ChannelsMiddleware({ adapter: channelAdapter(cfg) } as never) as Middleware,
     ChannelBackoffMiddleware as unknown as Middleware,
   ];
+  // only the JSON logger reads the scope (request id and action on every line)
+  if (cfg.logFormat === "json") middlewares.push(LogScopeMiddleware);
 
   const tracingExporter =
     cfg.tracingExporter === "zipkin"
@@ -77,7 +80,7 @@ export function brokerOptions(cfg: MallConfig = getConfig()): BrokerOptions {
     // JSON lines (pino) for machines, coloured console lines for people
     logger:
       cfg.logFormat === "json"
-        ? { type: "Pino", options: { level: cfg.logLevel, pino: { options: { base: null } } } }
+        ? new MallPinoLogger({ level: cfg.logLevel as never, pino: { options: { base: null } } as never })
         : { type: "Console", options: { level: cfg.logLevel, formatter: "short", moduleColors: true } },
     logLevel: cfg.logLevel as never,
     requestTimeout: cfg.requestTimeoutMs,

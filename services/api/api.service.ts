@@ -15,6 +15,7 @@ import { MallConfig, configOf } from "../shared/config";
 import { acquireSequelize, releaseSequelize } from "../shared/db";
 import { bizError } from "../shared/errors";
 import { KvStore, acquireKv, releaseKv } from "../shared/kv";
+import { withLogScope } from "../shared/logging";
 import { AuthUser, isSessionRevoked, verifyAccessToken } from "../shared/tokens";
 import { mapError, success } from "./envelope";
 import { ActionInfo, AliasInfo, buildOpenApi } from "./openapi";
@@ -203,6 +204,11 @@ const ApiService = {
   },
 
   methods: {
+    /** moleculer-web's own logs "Request error!" without the error in JSON; onError logs it. */
+    errorHandler(this: ApiThis & { sendError(req: Req, res: Res, err: unknown): void }, req: Req, res: Res, err: unknown) {
+      this.sendError(req, res, err);
+    },
+
     /** JWT → ctx.meta.user. A bad token on an endpoint that needs none is still a 401. */
     async authenticate(this: ApiThis, ctx: Context<unknown, Meta>, _route: unknown, req: Req) {
       ctx.meta.clientIp = clientIp(req, this.cfg.trustProxy);
@@ -356,7 +362,10 @@ function configure(svc: ApiThis & { settings: Record<string, unknown>; routes: u
   svc.settings.onError = (req: Req, res: Res, err: unknown) => {
     const traceId = req.$requestId ?? crypto.randomUUID();
     const mapped = mapError(err, traceId);
-    if (mapped.internal) svc.logger.error(`request ${traceId} ${req.method} ${req.url} failed:`, err);
+    if (mapped.internal) {
+      const url = (req as Req & { originalUrl?: string }).originalUrl ?? req.url;
+      withLogScope({ requestId: traceId, action: req.$action?.name }, () => svc.logger.error(`request ${traceId} ${req.method} ${url} failed:`, err));
+    }
     if (!res.headersSent) res.setHeader("X-Request-Id", traceId);
     sendJson(res, mapped.status, mapped.body);
   };
