@@ -112,10 +112,12 @@ const ApiService = {
   settings: {
     port: 3000,
     ip: "0.0.0.0",
-    // the real routes depend on configuration and are added in created(); this placeholder only
-    // stops moleculer-web from adding its default "expose every action" route
-    routes: [{ path: "/__none", aliases: {}, mappingPolicy: "restrict" }] as unknown[],
+    // the real routes depend on configuration and are added in created(); not an array, so
+    // moleculer-web adds no default "expose every action" route of its own
+    routes: null,
     debounceTime: 100,
+    // one line per alias, a hundred of them, each time the routes regenerate
+    logRouteRegistration: "debug",
     log4XXResponses: false,
     logRequest: "debug",
     logResponse: "debug",
@@ -328,8 +330,8 @@ const ApiService = {
 };
 
 /**
- * Configuration-dependent settings and routes. moleculer-web's own created() (a mixin, so it ran
- * first) built its routes from the placeholder; they are replaced here before the server listens.
+ * Configuration-dependent settings and routes, added before the server listens (moleculer-web's
+ * own created(), a mixin, ran first and built none).
  */
 function configure(svc: ApiThis & { settings: Record<string, unknown>; routes: unknown[]; addRoute(r: unknown): unknown }) {
   const cfg = svc.cfg;
@@ -370,8 +372,6 @@ function configure(svc: ApiThis & { settings: Record<string, unknown>; routes: u
     sendJson(res, mapped.status, mapped.body);
   };
 
-  svc.routes.length = 0;
-  svc.aliases.length = 0;
   svc.addRoute({
     path: "/api/v1",
     ...common,

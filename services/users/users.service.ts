@@ -612,7 +612,7 @@ const UsersService = {
       }
       // printed once, on the console, at the moment it is created
       const banner = `\n  Admin account created — username: admin  password: ${generated}\n  (set ADMIN_USERNAME/ADMIN_PASSWORD to choose your own; this is shown only once)\n`;
-      process.stdout.write(banner);
+      this.broker.localBus.emit("mall.adminCreated", { username: "admin", password: generated, banner });
     },
   },
 
