@@ -69,27 +69,26 @@ function adminLine(cfg: MallConfig, generated: AdminCreated | null): string {
 /** Wait until the local gateway is ready, then print the closing block (pretty) or log it (json). */
 export async function announceReady(broker: ServiceBroker, cfg: MallConfig, admin: { take(): AdminCreated | null }, runsUsers: boolean): Promise<void> {
   const log = broker.getLogger("mall");
+  // the checks themselves, not a call to api.ready: failed calls would count towards the circuit
+  // breaker, and trip it for the /ready that probes rely on
+  const api = broker.getLocalService("api") as unknown as { readinessChecks(): Promise<Record<string, string>> };
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let failing = "";
   for (;;) {
     if (!broker.started) return; // stopping: the held password is printed on $broker.stopped
-    try {
-      await broker.call("api.ready", {}, { nodeID: broker.nodeID });
-      break;
-    } catch (err) {
-      const checks = ((err as { data?: { checks?: Record<string, string> } }).data?.checks ?? {}) as Record<string, string>;
-      failing = Object.entries(checks)
-        .filter(([, v]) => v !== "ok")
-        .map(([k, v]) => `${k} ${v}`)
-        .join(", ") || (err as Error).message;
-    }
+    const checks = await api.readinessChecks();
+    failing = Object.entries(checks)
+      .filter(([, v]) => v !== "ok")
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ");
+    if (!failing) break;
     if (Date.now() > deadline) {
       log.warn(`the gateway is not ready after ${READY_TIMEOUT_MS / 1000} s (${failing}); GET /ready says when it is`);
       const generated = admin.take();
       if (generated) process.stdout.write(generated.banner);
       return;
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 200));
   }
 
   const addr = gatewayAddress(broker);
