@@ -11,6 +11,7 @@ import { WireSafeActions } from "./services/shared/wire-safe";
 import { DeadLetterReasonMiddleware, RacingSafeNatsAdapter } from "./services/shared/nats-channels";
 import { DEAD_LETTER_CHANNEL } from "./services/ops/ops.contracts";
 import { IdempotencyMiddleware } from "./mixins/idempotency.middleware";
+import { LogScopeMiddleware, MallPinoLogger } from "./services/shared/logging";
 
 /**
  * nats.js connect options. Passed instead of a URL because moleculer's transporter and the
@@ -78,6 +79,8 @@ export function brokerOptions(cfg: MallConfig = getConfig()): BrokerOptions {
     WireSafeActions,
     DeadLetterReasonMiddleware as unknown as Middleware,
   ];
+  // only the JSON logger reads the scope (request id and action on every line)
+  if (cfg.logFormat === "json") middlewares.push(LogScopeMiddleware);
 
   const tracingExporter =
     cfg.tracingExporter === "zipkin"
@@ -100,7 +103,7 @@ export function brokerOptions(cfg: MallConfig = getConfig()): BrokerOptions {
     // JSON lines (pino) for machines, coloured console lines for people
     logger:
       cfg.logFormat === "json"
-        ? { type: "Pino", options: { level: cfg.logLevel, pino: { options: { base: null } } } }
+        ? new MallPinoLogger({ level: cfg.logLevel as never, pino: { options: { base: null } } as never })
         : { type: "Console", options: { level: cfg.logLevel, formatter: "short", moduleColors: true } },
     logLevel: cfg.logLevel as never,
     requestTimeout: cfg.requestTimeoutMs,

@@ -17,6 +17,7 @@ import { MallConfig, configOf } from "../shared/config";
 import { acquireSequelize, releaseSequelize } from "../shared/db";
 import { bizError } from "../shared/errors";
 import { KvStore, acquireKv, releaseKv } from "../shared/kv";
+import { withLogScope } from "../shared/logging";
 import { AuthUser, EpochCache, isSessionRevoked, verifyAccessToken } from "../shared/tokens";
 import { SESSION_EPOCH_CHANGED, SessionEpochChanged } from "../users/users.contracts";
 import { clientErrorResponse, mapError, success } from "./envelope";
@@ -158,10 +159,12 @@ const ApiService = {
   settings: {
     port: 3000,
     ip: "0.0.0.0",
-    // the real routes depend on configuration and are added in created(); this placeholder only
-    // stops moleculer-web from adding its default "expose every action" route
-    routes: [{ path: "/__none", aliases: {}, mappingPolicy: "restrict" }] as unknown[],
+    // the real routes depend on configuration and are added in created(); not an array, so
+    // moleculer-web adds no default "expose every action" route of its own
+    routes: null,
     debounceTime: 100,
+    // one line per alias, a hundred of them, each time the routes regenerate
+    logRouteRegistration: "debug",
     log4XXResponses: false,
     logRequest: "debug",
     logResponse: "debug",
@@ -246,6 +249,11 @@ const ApiService = {
   },
 
   methods: {
+    /** moleculer-web's own logs "Request error!" without the error in JSON; onError logs it. */
+    errorHandler(this: ApiThis & { sendError(req: Req, res: Res, err: unknown): void }, req: Req, res: Res, err: unknown) {
+      this.sendError(req, res, err);
+    },
+
     /** JWT → ctx.meta.user. A bad token on an endpoint that needs none is still a 401. */
     async authenticate(this: ApiThis, ctx: Context<unknown, Meta>, _route: unknown, req: Req) {
       ctx.meta.clientIp = clientIp(req, this.cfg.trustProxy);
@@ -422,8 +430,8 @@ const ApiService = {
 };
 
 /**
- * Configuration-dependent settings and routes. moleculer-web's own created() (a mixin, so it ran
- * first) built its routes from the placeholder; they are replaced here before the server listens.
+ * Configuration-dependent settings and routes, added before the server listens (moleculer-web's
+ * own created(), a mixin, ran first and built none).
  */
 function configure(svc: ApiThis & { settings: Record<string, unknown>; routes: unknown[]; addRoute(r: unknown): unknown }) {
   const cfg = svc.cfg;
@@ -457,7 +465,10 @@ function configure(svc: ApiThis & { settings: Record<string, unknown>; routes: u
   svc.settings.onError = (req: Req, res: Res, err: unknown) => {
     const traceId = req.$requestId ?? crypto.randomUUID();
     const mapped = mapError(err, traceId);
-    if (mapped.internal) svc.logger.error(`request ${traceId} ${req.method} ${req.url} failed:`, err);
+    if (mapped.internal) {
+      const url = (req as Req & { originalUrl?: string }).originalUrl ?? req.url;
+      withLogScope({ requestId: traceId, action: req.$action?.name }, () => svc.logger.error(`request ${traceId} ${req.method} ${url} failed:`, err));
+    }
     if (!res.headersSent) res.setHeader("X-Request-Id", traceId);
     sendJson(res, mapped.status, mapped.body);
   };
@@ -470,8 +481,6 @@ function configure(svc: ApiThis & { settings: Record<string, unknown>; routes: u
     socket.end(clientErrorResponse(err.code, crypto.randomUUID()));
   });
 
-  svc.routes.length = 0;
-  svc.aliases.length = 0;
   svc.addRoute({
     path: "/api/v1",
     ...common,

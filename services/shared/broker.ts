@@ -8,6 +8,7 @@ import { ServiceBroker, BrokerOptions } from "moleculer";
 import { brokerOptions } from "../../moleculer.config";
 import { MallConfig, describeBackends, serviceDatabaseUrl } from "./config";
 import { migrate } from "./migrator";
+import { announceReady, holdGeneratedAdmin } from "./announce";
 
 export const SERVICES_DIR = path.resolve(__dirname, "..");
 
@@ -53,13 +54,18 @@ export function createNode(cfg: MallConfig, overrides: Partial<BrokerOptions> = 
   return { broker, services };
 }
 
-/** Migrate (when configured), start the broker and log which backend each concern uses. */
+/**
+ * Migrate (when configured), start the broker and log which backend each concern uses; a node
+ * with the gateway then waits until it is ready and says where the shop is (announce.ts).
+ */
 export async function startNode(cfg: MallConfig, overrides: Partial<BrokerOptions> = {}): Promise<MallNode> {
   const services = selectServices(cfg);
   if (cfg.migrateOnStart) {
     for (const url of databaseUrls(cfg, services)) await migrate(url);
   }
   const node = createNode(cfg, overrides);
+  const gateway = node.services.includes("api");
+  const admin = holdGeneratedAdmin(node.broker, gateway && cfg.logFormat === "pretty");
   const log = node.broker.getLogger("mall");
   const backends = describeBackends(cfg);
   log.info(`Mall node ${node.broker.nodeID} running: ${node.services.join(", ")}`);
@@ -68,5 +74,6 @@ export async function startNode(cfg: MallConfig, overrides: Partial<BrokerOption
   const nats = cfg.natsTransport;
   if (nats && !nats.user && !nats.token) log.warn("NATS has no credentials: anything that reaches it can call every action, internal ones included (README: Securing the cluster)");
   await node.broker.start();
+  if (gateway) await announceReady(node.broker, cfg, admin, node.services.includes("users"));
   return node;
 }

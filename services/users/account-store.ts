@@ -145,7 +145,8 @@ async function bootstrapAdminLocked(host: UsersHost) {
     if ((err as { type?: string })?.type === "USERNAME_TAKEN") return;
     throw err;
   }
-  // printed once, on the console, at the moment it is created
+  // shown once, at the moment it is created: the start-up console prints it in its ready block
+  // (services/shared/announce.ts), or prints this banner where there is no such block
   const banner = `\n  Admin account created — username: admin  password: ${generated}\n  (set ADMIN_USERNAME/ADMIN_PASSWORD to choose your own; this is shown only once)\n`;
-  process.stdout.write(banner);
+  host.broker.localBus.emit("mall.adminCreated", { username: "admin", password: generated, banner });
 }
