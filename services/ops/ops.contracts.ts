@@ -4,6 +4,7 @@
  * moves such a message to the DEAD_LETTER channel with the headers below; the ops service
  * records it, lists it for operators and replays it on request.
  */
+import { Page, s, schemaOf } from "../shared/schema";
 
 /** The dead-letter channel (channels middleware `deadLettering.queueName`, without the namespace prefix). */
 export const DEAD_LETTER_CHANNEL = "DEAD_LETTER";
@@ -43,3 +44,24 @@ export interface ListDeadLettersParams {
   page: number;
   pageSize: number;
 }
+
+export const DeadLetterSchema = schemaOf<DeadLetterDto>()(
+  s.named(
+    "DeadLetter",
+    s.object({
+      id: s.integer(),
+      channel: s.string(),
+      group: s.string(),
+      eventId: s.string(),
+      payload: s.any("the message as published (for outbox events, the event envelope)"),
+      error: s.nullable(s.string()),
+      attempts: s.integer(),
+      status: s.enum(["NEW", "REPLAYED"] as const),
+      firstFailedAt: s.dateTime(),
+      lastFailedAt: s.dateTime(),
+      replayedAt: s.nullable(s.dateTime()),
+      replays: s.integer(),
+    }),
+  ),
+);
+export const DeadLetterPageSchema = schemaOf<Page<DeadLetterDto>>()(s.page(DeadLetterSchema));

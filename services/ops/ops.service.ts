@@ -12,7 +12,7 @@ import { OpsModels, defineOpsModels } from "../../models/ops";
 import type { Meta } from "../api/api.service";
 import { bizError } from "../shared/errors";
 import { DeadLetterStore, payloadDigest } from "./dead-letter-store";
-import { DEAD_LETTER_CHANNEL, DeadLetterDto, DeadLetterHeaders, ListDeadLettersParams } from "./ops.contracts";
+import { DEAD_LETTER_CHANNEL, DeadLetterDto, DeadLetterHeaders, DeadLetterPageSchema, DeadLetterSchema, ListDeadLettersParams } from "./ops.contracts";
 
 type Ctx<P = Record<string, never>> = Context<P, Meta>;
 
@@ -42,6 +42,7 @@ const OpsService = {
   actions: {
     deadLetters: {
       rest: "GET /admin/dead-letters",
+      openapi: { response: DeadLetterPageSchema },
       roles: ADMIN,
       summary: "Messages a consumer gave up on, newest first, with their payload (admin)",
       params: {
@@ -58,6 +59,7 @@ const OpsService = {
 
     replayDeadLetter: {
       rest: "POST /admin/dead-letters/:id/replay",
+      openapi: { response: DeadLetterSchema, errors: ["NOT_FOUND"] },
       roles: ADMIN,
       summary: "Publish a dead letter again on its channel; consumers are idempotent, and replaying a replayed one does nothing (admin)",
       params: { id: { type: "number", integer: true, positive: true, convert: true } },

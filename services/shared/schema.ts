@@ -50,6 +50,8 @@ export const s = {
   money: () => make<number>({ type: "integer", description: "amount in minor units (fen)" }),
   number: () => make<number>({ type: "number" }),
   boolean: () => make<boolean>({ type: "boolean" }),
+  /** any JSON value (a stored message, say) */
+  any: (description: string) => make<unknown>({ description }),
   enum: <const V extends readonly string[]>(values: V) => make<V[number]>({ type: "string", enum: [...values] }),
   array: <T>(items: Schema<T>) => make<T[]>({ type: "array", items }),
   record: <T>(values: Schema<T>) => make<Record<string, T>>({ type: "object", additionalProperties: values }),

@@ -5,6 +5,7 @@
 import crypto from "node:crypto";
 import { hash as argonHash } from "@node-rs/argon2";
 import type { Transaction } from "sequelize";
+import { ADMIN_CREATED } from "../shared/announce";
 import { isUniqueViolation, withNamedLock } from "../shared/db";
 import { bizError } from "../shared/errors";
 import { normaliseEmail, normaliseRoles, normaliseUsername } from "./domain/accounts";
@@ -148,5 +149,7 @@ async function bootstrapAdminLocked(host: UsersHost) {
   // shown once, at the moment it is created: the start-up console prints it in its ready block
   // (services/shared/announce.ts), or prints this banner where there is no such block
   const banner = `\n  Admin account created — username: admin  password: ${generated}\n  (set ADMIN_USERNAME/ADMIN_PASSWORD to choose your own; this is shown only once)\n`;
-  host.broker.localBus.emit("mall.adminCreated", { username: "admin", password: generated, banner });
+  // a node started without the start-up console (tests, scripts) has no listener: print it here
+  if (host.broker.localBus.listenerCount(ADMIN_CREATED) === 0) process.stdout.write(banner);
+  else host.broker.localBus.emit(ADMIN_CREATED, { username: "admin", password: generated, banner });
 }

@@ -10,6 +10,7 @@ import crypto from "node:crypto";
 import Ajv, { ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
 import { canonicalBody, sign } from "../../services/payments/domain/signature";
+import { acquireSequelize, releaseSequelize } from "../../services/shared/db";
 import { PNG_1x1 } from "../helpers/catalog-fixtures";
 import { HttpResult, Shop, client, loginAdmin, newCustomer, startShop, waitFor } from "../helpers/shop";
 
@@ -299,6 +300,23 @@ describe("embedded: every documented operation answers as the document says", ()
     await api("post", "/api/v1/payments/notify/sandbox", { raw: "{}", headers: { "content-type": "application/json", "x-sandbox-signature": "00" }, expect: 401 });
   });
 
+  it("dead letters: listed and replayed", async () => {
+    // a dead letter as the ops service records one (making a consumer give up takes retries and time)
+    const db = acquireSequelize(shop.databaseUrl);
+    try {
+      const now = new Date();
+      await db.query(
+        "INSERT INTO dead_letters (channel, group_name, event_id, payload, error, attempts, status, replays, first_failed_at, last_failed_at) VALUES (?, ?, ?, ?, ?, 5, 'NEW', 0, ?, ?)",
+        { replacements: ["openapi.tested", "openapi", crypto.randomUUID(), JSON.stringify({ n: 1 }), "gave up", now, now] },
+      );
+    } finally {
+      await releaseSequelize(shop.databaseUrl);
+    }
+    const listed = await api("get", "/api/v1/admin/dead-letters", { token: admin, query: { channel: "openapi.tested" }, expect: 200 });
+    await api("post", "/api/v1/admin/dead-letters/{id}/replay", { token: admin, path: { id: listed.body.data.items[0].id }, expect: 200 });
+    await api("post", "/api/v1/admin/dead-letters/{id}/replay", { token: admin, path: { id: 999_999 }, expect: 404 });
+  });
+
   it("every operation in the document was called and answered with success", () => {
     const documented = Object.entries(doc.paths as Record<string, Json>).flatMap(([p, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${p}`));
     expect(documented.filter((op) => !conf.succeeded.has(op))).toEqual([]);
@@ -309,7 +327,7 @@ describe("cluster: the gateway on its own node serves the same document", () => 
   let cluster: Shop;
 
   beforeAll(async () => {
-    cluster = await startShop({ shape: "cluster", nodes: [["api"], ["users", "catalog", "inventory", "cart", "orders", "payments"]] });
+    cluster = await startShop({ shape: "cluster", nodes: [["api"], ["users", "catalog", "inventory", "cart", "orders", "payments", "ops"]] });
   }, 90_000);
 
   afterAll(async () => {
