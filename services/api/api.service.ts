@@ -512,15 +512,17 @@ function configure(svc: ApiThis & { settings: Record<string, unknown>; routes: u
   });
   // the gateway's own endpoints describe this node: never let the registry answer them from
   // another gateway (a not-ready node would then report another node's "ready")
-  const self = { callOptions: { nodeID: svc.broker.nodeID } };
-  svc.addRoute({
-    name: "ops",
+  const own = {
     path: "/",
     ...common,
-    ...self,
+    callOptions: { nodeID: svc.broker.nodeID },
     authentication: false,
     authorization: false,
     bodyParsers: { json: false, urlencoded: false },
+  };
+  svc.addRoute({
+    ...own,
+    name: "ops",
     aliases: {
       "GET health": "api.health",
       "GET api/openapi.json": "api.openapi",
@@ -531,13 +533,8 @@ function configure(svc: ApiThis & { settings: Record<string, unknown>; routes: u
   // readiness touches the database, Redis and NATS: cached (READY_CACHE_MS) and limited per
   // client so that it cannot be used to load them; liveness above stays unlimited
   svc.addRoute({
+    ...own,
     name: "readiness",
-    path: "/",
-    ...common,
-    ...self,
-    authentication: false,
-    authorization: false,
-    bodyParsers: { json: false, urlencoded: false },
     aliases: { "GET ready": "api.ready" },
     // counted in this process: a readiness answer must not depend on Redis being up
     rateLimit: { window: 60_000, limit: READY_RATE_LIMIT, headers: false, key: (req: Req) => clientIp(req, cfg.trustProxy) },
