@@ -14,7 +14,20 @@ export const OrderEvents = {
   CANCELLED: "order.cancelled",
   SHIPPED: "order.shipped",
   COMPLETED: "order.completed",
+  /** money went back to the buyer for a refund request (whole or part of the order) */
+  REFUNDED: "order.refunded",
 } as const;
+
+/** Where an order came from: the HTTP checkout or a flash sale's order writer. */
+export type OrderSource = "NORMAL" | "SECKILL";
+
+/** What an unpaid order holds besides stock (stock is always held, keyed by the order number). */
+export interface OrderHolds {
+  /** the user coupon locked for this order */
+  couponId: number | null;
+  /** points frozen for this order */
+  points: number;
+}
 
 /** Channels orders consumes (published by payments), in consumer group "orders". */
 export { PaymentEvents } from "../payments/payments.contracts";
@@ -47,11 +60,32 @@ export interface OrderPaidEvent {
   paymentNo: string;
   amount: number;
   items: OrderLineItem[];
+  source: OrderSource;
+  /** money paid, fen (points earned are computed from it) */
+  payable: number;
+  /** the holds that become final: the coupon is USED, the frozen points spent */
+  holds: OrderHolds;
 }
 export interface OrderCancelledEvent {
   orderNo: string;
   userId: number;
   reason: string;
+  source: OrderSource;
+  items: OrderLineItem[];
+  /** the holds to give back */
+  holds: OrderHolds;
+}
+export interface OrderRefundedEvent {
+  orderNo: string;
+  userId: number;
+  /** the after-sales request this refund answers */
+  refundId: number;
+  /** money returned now, fen */
+  amount: number;
+  /** what the order was paid, fen (amount / payable is the share returned) */
+  payable: number;
+  source: OrderSource;
+  holds: OrderHolds;
 }
 export interface OrderShippedEvent {
   orderNo: string;
