@@ -6,8 +6,9 @@
  * Payment turns them final (coupon USED, points spent, points earned) through `order.paid`;
  * cancellation and expiry give them back through `order.cancelled`; refunds return points through
  * `order.refunded`. Callers branch on `err.type` (COUPON_NOT_FOUND, COUPON_NOT_APPLICABLE,
- * INSUFFICIENT_POINTS, …).
+ * COUPON_EXPIRED, INSUFFICIENT_POINTS, …).
  */
+import { Page, s, schemaOf } from "../shared/schema";
 
 export const MarketingActions = {
   /** the promotions, the caller's coupon and points balance that apply to some lines */
@@ -59,9 +60,12 @@ export interface CouponOffer {
 
 export interface OffersParams {
   userId: number;
-  /** a coupon the caller wants to use: must be theirs, UNUSED and valid now (else COUPON_NOT_FOUND / COUPON_NOT_APPLICABLE) */
+  /** a coupon the caller wants to use: must be theirs, UNUSED and valid now (else COUPON_NOT_FOUND / COUPON_EXPIRED / COUPON_NOT_APPLICABLE with `data.reason` IN_USE, USED or NOT_YET_VALID) */
   couponId?: number;
+  /** the order being placed: a coupon already LOCKED for it counts as available (a retried checkout) */
+  orderNo?: string;
   productIds: number[];
+  /** the lines' categories with their ancestors: a scope naming a parent category covers its sub-categories */
   categoryIds: number[];
 }
 
@@ -78,9 +82,19 @@ export interface LockCouponParams {
   couponId: number;
   orderNo: string;
 }
+/** lockCoupon's answer: the coupon is held for `orderNo` (LOCKED, or USED once that order was paid). */
+export interface CouponHold {
+  couponId: number;
+  orderNo: string;
+  status: CouponStatus;
+}
 export interface ReleaseCouponParams {
   orderNo: string;
   reason: string;
+}
+export interface ReleaseCouponResult {
+  /** coupons that went back to UNUSED (0 when nothing was locked for the order: a repeat) */
+  released: number;
 }
 export interface FreezePointsParams {
   userId: number;
@@ -96,3 +110,193 @@ export interface UnfreezePointsParams {
 export const FEN_PER_POINT = 1;
 /** Points earned per whole yuan paid. */
 export const POINTS_PER_YUAN = 1;
+
+// ── REST data (coupons and promotions) ───────────────────────────────────────────────────────
+
+/** A coupon template as the admin sees it. */
+export interface CouponTemplateDto {
+  id: number;
+  name: string;
+  type: CouponType;
+  /** FIXED: fen off; PERCENT: basis points off */
+  value: number;
+  /** minimum in-scope amount, fen; 0: no minimum */
+  threshold: number;
+  scope: OfferScope;
+  validFrom: string;
+  validTo: string;
+  totalQuantity: number;
+  claimed: number;
+  remaining: number;
+  perUserLimit: number;
+  enabled: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** GET /coupon-templates: what a buyer may claim now. */
+export interface ClaimableTemplateDto {
+  id: number;
+  name: string;
+  type: CouponType;
+  value: number;
+  threshold: number;
+  scope: OfferScope;
+  validFrom: string;
+  validTo: string;
+  perUserLimit: number;
+  remaining: number;
+}
+
+/** A coupon a user holds. EXPIRED is computed on read: an UNUSED coupon past its validTo. */
+export interface UserCouponDto {
+  id: number;
+  templateId: number;
+  name: string;
+  type: CouponType;
+  value: number;
+  threshold: number;
+  scope: OfferScope;
+  status: CouponStatus;
+  validFrom: string;
+  validTo: string;
+  /** the order that holds (LOCKED) or used (USED) it */
+  orderNo: string | null;
+  claimedAt: string;
+}
+
+export interface PromotionDto {
+  id: number;
+  name: string;
+  type: PromotionType;
+  rules: PromotionRule[];
+  scope: OfferScope;
+  startAt: string;
+  endAt: string;
+  enabled: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** GET /promotions: the promotions running now. */
+export interface ActivePromotionDto {
+  id: number;
+  name: string;
+  type: PromotionType;
+  rules: PromotionRule[];
+  scope: OfferScope;
+  startAt: string;
+  endAt: string;
+}
+
+// ── response schemas (OpenAPI), checked against the types above by tsc ─────────────────────
+
+const id = s.integer({ minimum: 1 });
+const couponType = s.enum(["FIXED", "PERCENT"]);
+const promotionType = s.enum(["FULL_REDUCTION", "DISCOUNT"]);
+
+const OfferScopeSchema = schemaOf<OfferScope>()(
+  s.named("OfferScope", s.object({}, { categoryIds: s.array(s.integer({ minimum: 1 })), productIds: s.array(s.integer({ minimum: 1 })) })),
+);
+const PromotionRuleSchema = schemaOf<PromotionRule>()(
+  s.named(
+    "PromotionRule",
+    s.oneOf(
+      s.object({ threshold: s.money(), off: s.money() }),
+      s.object({ threshold: s.money(), rateBp: s.integer({ minimum: 1, description: "share of the price paid, basis points (9000 = pay 90 %)" }) }),
+    ),
+  ),
+);
+const couponValue = s.integer({ minimum: 1, description: "FIXED: fen off; PERCENT: basis points off (1500 = 15 % off)" });
+
+export const CouponTemplateSchema = schemaOf<CouponTemplateDto>()(
+  s.named(
+    "CouponTemplate",
+    s.object({
+      id,
+      name: s.string(),
+      type: couponType,
+      value: couponValue,
+      threshold: s.money(),
+      scope: OfferScopeSchema,
+      validFrom: s.dateTime(),
+      validTo: s.dateTime(),
+      totalQuantity: s.integer({ minimum: 1 }),
+      claimed: s.integer({ minimum: 0 }),
+      remaining: s.integer({ minimum: 0 }),
+      perUserLimit: s.integer({ minimum: 1 }),
+      enabled: s.boolean(),
+      createdAt: s.dateTime(),
+      updatedAt: s.dateTime(),
+    }),
+  ),
+);
+export const CouponTemplatePageSchema = schemaOf<Page<CouponTemplateDto>>()(s.page(CouponTemplateSchema));
+
+export const ClaimableTemplateSchema = schemaOf<ClaimableTemplateDto>()(
+  s.named(
+    "ClaimableCouponTemplate",
+    s.object({
+      id,
+      name: s.string(),
+      type: couponType,
+      value: couponValue,
+      threshold: s.money(),
+      scope: OfferScopeSchema,
+      validFrom: s.dateTime(),
+      validTo: s.dateTime(),
+      perUserLimit: s.integer({ minimum: 1 }),
+      remaining: s.integer({ minimum: 0 }),
+    }),
+  ),
+);
+export const ClaimableTemplatePageSchema = schemaOf<Page<ClaimableTemplateDto>>()(s.page(ClaimableTemplateSchema));
+
+export const UserCouponSchema = schemaOf<UserCouponDto>()(
+  s.named(
+    "UserCoupon",
+    s.object({
+      id,
+      templateId: id,
+      name: s.string(),
+      type: couponType,
+      value: couponValue,
+      threshold: s.money(),
+      scope: OfferScopeSchema,
+      status: s.enum(["UNUSED", "LOCKED", "USED", "EXPIRED"]),
+      validFrom: s.dateTime(),
+      validTo: s.dateTime(),
+      orderNo: s.nullable(s.string()),
+      claimedAt: s.dateTime(),
+    }),
+  ),
+);
+export const UserCouponPageSchema = schemaOf<Page<UserCouponDto>>()(s.page(UserCouponSchema));
+
+export const PromotionSchema = schemaOf<PromotionDto>()(
+  s.named(
+    "Promotion",
+    s.object({
+      id,
+      name: s.string(),
+      type: promotionType,
+      rules: s.array(PromotionRuleSchema),
+      scope: OfferScopeSchema,
+      startAt: s.dateTime(),
+      endAt: s.dateTime(),
+      enabled: s.boolean(),
+      createdAt: s.dateTime(),
+      updatedAt: s.dateTime(),
+    }),
+  ),
+);
+export const PromotionPageSchema = schemaOf<Page<PromotionDto>>()(s.page(PromotionSchema));
+
+export const ActivePromotionSchema = schemaOf<ActivePromotionDto>()(
+  s.named(
+    "ActivePromotion",
+    s.object({ id, name: s.string(), type: promotionType, rules: s.array(PromotionRuleSchema), scope: OfferScopeSchema, startAt: s.dateTime(), endAt: s.dateTime() }),
+  ),
+);
+
+export const DeletedSchema = schemaOf<{ deleted: boolean }>()(s.object({ deleted: s.boolean() }));
