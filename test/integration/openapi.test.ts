@@ -286,6 +286,39 @@ describe("embedded: every documented operation answers as the document says", ()
     await api("post", "/api/v1/admin/refunds/{id}/reject", { token: admin, path: { id: request.body.data.id }, body: { note: "no" }, expect: 200 });
   });
 
+  it("marketing: coupon templates, claims, my coupons and promotions", async () => {
+    const token = buyer.token;
+    const window = { validFrom: new Date(Date.now() - 3_600_000).toISOString(), validTo: new Date(Date.now() + 3_600_000).toISOString() };
+    const coupon = { name: "OA coupon", type: "FIXED", value: 500, threshold: 5000, totalQuantity: 10, perUserLimit: 1, ...window, scope: { productIds: [catalog.productId] } };
+    const tpl = await api("post", "/api/v1/admin/coupon-templates", { token: admin, body: coupon, headers: { "idempotency-key": key() }, expect: 201 });
+    const id = tpl.body.data.id;
+    await api("get", "/api/v1/admin/coupon-templates", { token: admin, query: { enabled: "true" }, expect: 200 });
+    await api("patch", "/api/v1/admin/coupon-templates/{id}", { token: admin, path: { id }, body: { totalQuantity: 20 }, expect: 200 });
+    await api("get", "/api/v1/coupon-templates", { expect: 200 });
+    await api("post", "/api/v1/coupon-templates/{id}/claim", { token, path: { id }, expect: 201 });
+    await api("post", "/api/v1/coupon-templates/{id}/claim", { token, path: { id }, expect: 409 });
+    await api("get", "/api/v1/users/me/coupons", { token, query: { status: "UNUSED" }, expect: 200 });
+    await api("delete", "/api/v1/admin/coupon-templates/{id}", { token: admin, path: { id }, expect: 409 });
+    const spare = await api("post", "/api/v1/admin/coupon-templates", { token: admin, body: { ...coupon, name: "OA spare" }, expect: 201 });
+    await api("delete", "/api/v1/admin/coupon-templates/{id}", { token: admin, path: { id: spare.body.data.id }, expect: 200 });
+    await api("post", "/api/v1/admin/coupon-templates", { token: admin, body: { ...coupon, type: "PERCENT", value: 10_001 }, expect: 422 });
+
+    const promotion = {
+      name: "OA promotion",
+      type: "FULL_REDUCTION",
+      rules: [{ threshold: 10_000, off: 1_000 }],
+      startAt: window.validFrom,
+      endAt: window.validTo,
+      scope: { categoryIds: [catalog.categoryId] },
+    };
+    const promo = await api("post", "/api/v1/admin/promotions", { token: admin, body: promotion, headers: { "idempotency-key": key() }, expect: 201 });
+    await api("get", "/api/v1/admin/promotions", { token: admin, expect: 200 });
+    await api("patch", "/api/v1/admin/promotions/{id}", { token: admin, path: { id: promo.body.data.id }, body: { type: "DISCOUNT", rules: [{ threshold: 0, rateBp: 9_000 }] }, expect: 200 });
+    await api("get", "/api/v1/promotions", { expect: 200 });
+    await api("delete", "/api/v1/admin/promotions/{id}", { token: admin, path: { id: promo.body.data.id }, expect: 200 });
+    await api("post", "/api/v1/admin/promotions", { token: admin, body: { ...promotion, rules: [{ threshold: 1_000, off: 1_000 }] }, expect: 422 });
+  });
+
   it("errors answer with a declared status and the error envelope", async () => {
     const token = buyer.token;
     await api("get", "/api/v1/users/me", { expect: 401 });
@@ -327,7 +360,7 @@ describe("cluster: the gateway on its own node serves the same document", () => 
   let cluster: Shop;
 
   beforeAll(async () => {
-    cluster = await startShop({ shape: "cluster", nodes: [["api"], ["users", "catalog", "inventory", "cart", "orders", "payments", "ops"]] });
+    cluster = await startShop({ shape: "cluster", nodes: [["api"], ["users", "catalog", "inventory", "cart", "orders", "payments", "marketing", "ops"]] });
   }, 90_000);
 
   afterAll(async () => {
