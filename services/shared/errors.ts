@@ -122,6 +122,8 @@ export const ERRORS = {
   COUPON_LIMIT_REACHED: { status: 409, code: 90003, message: "coupon per-user limit reached" },
   COUPON_NOT_APPLICABLE: { status: 409, code: 90004, message: "coupon does not apply to this order" },
   INSUFFICIENT_POINTS: { status: 409, code: 90005, message: "not enough points" },
+  POINTS_REFERENCE_CONFLICT: { status: 409, code: 90501, message: "this order or key already moved points for another user or amount" },
+  POINTS_HOLD_RELEASED: { status: 409, code: 90502, message: "the points of this order were already given back" },
 
   // messages 95000–95999
   TEMPLATE_NOT_FOUND: { status: 404, code: 95001, message: "message template not found" },
