@@ -8,6 +8,8 @@
  */
 import type { Context, Service, ServiceSchema } from "moleculer";
 import type { Sequelize, Transaction } from "sequelize";
+import PointsMixin from "./points.mixin";
+import { definePointsModels } from "../../models/marketing-points";
 import { DbMixin } from "../../mixins/db.mixin";
 import { EventEnvelope, OutboxMixin } from "../../mixins/outbox.mixin";
 import { MarketingModels, defineMarketingModels } from "../../models/marketing";
@@ -113,9 +115,9 @@ type PromotionParams = Omit<PromotionFields, "enabled" | "scope"> & { enabled?: 
 const MarketingService = {
   name: "marketing",
   mixins: [
-    DbMixin({ service: "marketing", define: defineMarketingModels, primary: "CouponTemplate" }),
+    DbMixin({ service: "marketing", define: (s) => ({ ...defineMarketingModels(s), ...definePointsModels(s) }), primary: "CouponTemplate" }),
     OutboxMixin({ producer: "marketing" }),
-    // points (points.mixin.ts) goes here
+    PointsMixin,
   ],
   settings: { rest: "/" },
 

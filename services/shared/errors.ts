@@ -131,6 +131,8 @@ export const ERRORS = {
   COUPON_QUANTITY_BELOW_CLAIMED: { status: 409, code: 90107, message: "total quantity cannot go below the coupons already claimed" },
   PROMOTION_NOT_FOUND: { status: 404, code: 90108, message: "promotion not found" },
   PROMOTION_RULES_INVALID: { status: 422, code: 90109, message: "promotion rules are inconsistent" },
+  POINTS_REFERENCE_CONFLICT: { status: 409, code: 90501, message: "this order or key already moved points for another user or amount" },
+  POINTS_HOLD_RELEASED: { status: 409, code: 90502, message: "the points of this order were already given back" },
 
   // messages 95000–95999
   TEMPLATE_NOT_FOUND: { status: 404, code: 95001, message: "message template not found" },

@@ -317,6 +317,9 @@ describe("embedded: every documented operation answers as the document says", ()
     await api("get", "/api/v1/promotions", { expect: 200 });
     await api("delete", "/api/v1/admin/promotions/{id}", { token: admin, path: { id: promo.body.data.id }, expect: 200 });
     await api("post", "/api/v1/admin/promotions", { token: admin, body: { ...promotion, rules: [{ threshold: 1_000, off: 1_000 }] }, expect: 422 });
+
+    await api("post", "/api/v1/admin/users/{id}/points", { token: admin, path: { id: buyer.id }, body: { points: 500, reason: "OA points" }, headers: { "idempotency-key": key() }, expect: 200 });
+    await api("get", "/api/v1/users/me/points", { token, expect: 200 });
   });
 
   it("errors answer with a declared status and the error envelope", async () => {
