@@ -71,26 +71,9 @@ export const ChannelBackoffMiddleware = {
   },
 };
 
-/**
- * One consumer id per (service, channel, group). @moleculer/channels names a consumer
- * `<node>.<service>.<channel>`, so two groups of one service on the same channel (marketing's
- * coupons and points on `order.paid`) would share it: the second subscription fails to start
- * ("Already tracking active messages"), and on NATS both durable consumers would push to one
- * deliver subject, each handing the other's messages to the wrong handler. The id is set just
- * before this hook and read only after it (subscribe, unsubscribe, in-flight tracking).
- */
-export const ChannelIdPerGroupMiddleware = {
-  name: "ChannelIdPerGroup",
-  localChannel(next: (msg: unknown, raw: unknown) => Promise<unknown>, chan: { id: string; group: string }) {
-    chan.id = `${chan.id}.${chan.group}`;
-    return next;
-  },
-};
-
 export function brokerOptions(cfg: MallConfig = getConfig()): BrokerOptions {
   const middlewares: Middleware[] = [
     ChannelsMiddleware({ adapter: channelAdapter(cfg) } as never) as Middleware,
-    ChannelIdPerGroupMiddleware as unknown as Middleware,
     ChannelBackoffMiddleware as unknown as Middleware,
     IdempotencyMiddleware as unknown as Middleware,
     WireSafeActions,

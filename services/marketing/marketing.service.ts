@@ -14,7 +14,7 @@ import { DbMixin } from "../../mixins/db.mixin";
 import { EventEnvelope, OutboxMixin } from "../../mixins/outbox.mixin";
 import { MarketingModels, defineMarketingModels } from "../../models/marketing";
 import type { Meta } from "../api/api.service";
-import { OrderCancelledEvent, OrderEvents, OrderPaidEvent } from "../orders/orders.contracts";
+import { OrderCancelledEvent, OrderEvents, OrderPaidEvent, OrderRefundedEvent } from "../orders/orders.contracts";
 import { s } from "../shared/schema";
 import { onOrderCancelled, onOrderPaid } from "./coupon-events";
 import { CouponStore, TemplateFields } from "./coupon-store";
@@ -51,8 +51,11 @@ export type MarketingThis = Service & {
   coupons: CouponStore;
   promotions: PromotionStore;
   once<T>(consumer: string, eventId: string, fn: (t: Transaction) => Promise<T>): Promise<{ applied: boolean; result?: T }>;
-  /** spendable points of a user; provided by the points mixin */
-  pointsBalanceOf?(userId: number): Promise<number>;
+  /** provided by the points mixin */
+  pointsBalanceOf(userId: number): Promise<number>;
+  pointsOnPaid(env: EventEnvelope<OrderPaidEvent>): Promise<void>;
+  pointsOnCancelled(env: EventEnvelope<OrderCancelledEvent>): Promise<void>;
+  pointsOnRefunded(env: EventEnvelope<OrderRefundedEvent>): Promise<void>;
 };
 
 const ADMIN = ["operator", "admin"];
@@ -286,7 +289,7 @@ const MarketingService = {
         const [promotions, coupon, pointsBalance] = await Promise.all([
           this.promotions.offers(productIds, categoryIds),
           couponId ? this.coupons.offer(userId, couponId, forOrder) : null,
-          this.pointsBalanceOf ? this.pointsBalanceOf(userId) : 0,
+          this.pointsBalanceOf(userId),
         ]);
         return { promotions, coupon, pointsBalance };
       },
@@ -313,21 +316,35 @@ const MarketingService = {
     },
   },
 
+  // One consumer per order channel, running the coupon side and then the points side; each side
+  // records the event id under its own key (MarketingGroups), so a redelivery after one side
+  // failed re-runs only the other. (Two groups of one channel in one service would share a
+  // consumer id in @moleculer/channels.)
   channels: {
     [OrderEvents.PAID]: {
-      group: MarketingGroups.COUPONS,
+      group: "marketing",
       maxInFlight: 20,
       maxRetries: 10,
-      handler(this: MarketingThis, env: EventEnvelope<OrderPaidEvent>) {
-        return onOrderPaid(this, env);
+      async handler(this: MarketingThis, env: EventEnvelope<OrderPaidEvent>) {
+        await onOrderPaid(this, env);
+        await this.pointsOnPaid(env);
       },
     },
     [OrderEvents.CANCELLED]: {
-      group: MarketingGroups.COUPONS,
+      group: "marketing",
       maxInFlight: 20,
       maxRetries: 10,
-      handler(this: MarketingThis, env: EventEnvelope<OrderCancelledEvent>) {
-        return onOrderCancelled(this, env);
+      async handler(this: MarketingThis, env: EventEnvelope<OrderCancelledEvent>) {
+        await onOrderCancelled(this, env);
+        await this.pointsOnCancelled(env);
+      },
+    },
+    [OrderEvents.REFUNDED]: {
+      group: "marketing",
+      maxInFlight: 20,
+      maxRetries: 10,
+      handler(this: MarketingThis, env: EventEnvelope<OrderRefundedEvent>) {
+        return this.pointsOnRefunded(env);
       },
     },
   },

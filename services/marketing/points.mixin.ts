@@ -7,14 +7,11 @@
  *  - `order.refunded`  → the refund's share of the spent points comes back and the same share of
  *                        the earned points is taken back (points-store.ts, domain/points.ts).
  *
- * The consumers are group `marketing-points`, apart from the coupon consumers of the same
- * channels in this service, so each concern is retried and dead-lettered on its own. Their keys
- * are labels ("points.orderPaid"); the channel is in `name`, which @moleculer/channels takes as
- * the full subject, so the namespace prefix is put in front here (a key gets it automatically).
- * They are added to the service's `channels` in `merged`, not declared as a `channels` property:
- * moleculer merges unknown schema properties by replacing them, so the service's own `channels`
- * (or another mixin's) would silently drop these. Each event is applied once: its id is recorded
- * in `processed_events` (consumer `marketing-points`) in the same transaction as the effect.
+ * The marketing service has one consumer per order channel (group `marketing`) that runs the
+ * coupon side and then the points side (`pointsOnPaid`, `pointsOnCancelled`, `pointsOnRefunded`).
+ * Each side is applied once: its event id is recorded in `processed_events` under its own consumer
+ * key (`marketing-points` here) in the same transaction as the effect, so a redelivery after one
+ * side failed re-runs only the other.
  */
 import crypto from "node:crypto";
 import type { Context, Service, ServiceSchema } from "moleculer";
@@ -40,11 +37,6 @@ export type PointsThis = Service &
   };
 
 /** Channel definition key → the order channel it consumes. */
-export const POINTS_CHANNELS = {
-  "points.orderPaid": OrderEvents.PAID,
-  "points.orderCancelled": OrderEvents.CANCELLED,
-  "points.orderRefunded": OrderEvents.REFUNDED,
-} as const;
 
 const MAX_POINTS = 1_000_000_000;
 const id = { type: "number", integer: true, positive: true, convert: true };
@@ -55,26 +47,6 @@ const pageParams = {
   page: { type: "number", integer: true, min: 1, default: 1, convert: true },
   pageSize: { type: "number", integer: true, min: 1, max: 100, default: 20, convert: true },
 };
-const consumer = { group: MarketingGroups.POINTS, maxInFlight: 20, maxRetries: 10 };
-
-/** The consumers, added to the service's channels in `merged` (see the header). */
-const POINTS_CONSUMERS = {
-  "points.orderPaid": {
-    async handler(this: PointsThis, env: EventEnvelope<OrderPaidEvent>) {
-      await this.onPointsFact(env, (t, d) => this.pointsStore.paidIn(t, d));
-    },
-  },
-  "points.orderCancelled": {
-    async handler(this: PointsThis, env: EventEnvelope<OrderCancelledEvent>) {
-      await this.onPointsFact(env, (t, d) => this.pointsStore.cancelledIn(t, d));
-    },
-  },
-  "points.orderRefunded": {
-    async handler(this: PointsThis, env: EventEnvelope<OrderRefundedEvent>) {
-      await this.onPointsFact(env, (t, d) => this.pointsStore.refundedIn(t, d));
-    },
-  },
-} satisfies Record<keyof typeof POINTS_CHANNELS, object>;
 
 const PointsMixin = {
   actions: {
@@ -129,6 +101,19 @@ const PointsMixin = {
       return this.pointsStore.balanceOf(userId);
     },
 
+    /** The points side of `order.paid`: the order's frozen points are spent, points are earned. */
+    pointsOnPaid(this: PointsThis, env: EventEnvelope<OrderPaidEvent>) {
+      return this.onPointsFact(env, (t, d) => this.pointsStore.paidIn(t, d));
+    },
+    /** The points side of `order.cancelled`: frozen points go back. */
+    pointsOnCancelled(this: PointsThis, env: EventEnvelope<OrderCancelledEvent>) {
+      return this.onPointsFact(env, (t, d) => this.pointsStore.cancelledIn(t, d));
+    },
+    /** `order.refunded`: spent points return and earned points are taken back, in the refunded share. */
+    pointsOnRefunded(this: PointsThis, env: EventEnvelope<OrderRefundedEvent>) {
+      return this.onPointsFact(env, (t, d) => this.pointsStore.refundedIn(t, d));
+    },
+
     async onPointsFact<D extends { orderNo: string; userId: number }>(this: PointsThis, env: EventEnvelope<D>, effect: (t: Transaction, d: D) => Promise<void>) {
       const d = env?.data;
       if (!env?.eventId || typeof d?.orderNo !== "string" || !d.orderNo || !Number.isSafeInteger(d.userId)) {
@@ -138,15 +123,6 @@ const PointsMixin = {
       }
       await this.once(MarketingGroups.POINTS, env.eventId, (t) => effect(t, d));
     },
-  },
-
-  merged(this: Service, schema: ServiceSchema) {
-    const adapter = (this.broker as unknown as { channelAdapter?: { addPrefixTopic(topic: string): string } }).channelAdapter;
-    const channels = { ...schema.channels };
-    for (const [key, channel] of Object.entries(POINTS_CHANNELS) as [keyof typeof POINTS_CHANNELS, string][]) {
-      channels[key] = { ...consumer, ...POINTS_CONSUMERS[key], name: adapter ? adapter.addPrefixTopic(channel) : channel };
-    }
-    schema.channels = channels;
   },
 
   created(this: PointsThis) {

@@ -50,12 +50,25 @@ describe.each(shapes)("marketing points (%s)", (_name, opts, marketingNode) => {
       name: "marketing",
       mixins: [DbMixin({ service: "marketing", define: definePointsModels, primary: "PointsAccount" }), OutboxMixin({ producer: "marketing" }), PointsMixin],
       settings: { rest: "/" },
+      // as marketing.service.ts: one consumer per channel, the coupon side (here a stand-in) then points
       channels: {
-        // the coupons' consumer of the same channel, in its own group, keyed by the channel
         [OrderEvents.PAID]: {
-          group: MarketingGroups.COUPONS,
-          async handler(env: EventEnvelope) {
+          group: "marketing",
+          async handler(this: { pointsOnPaid(e: EventEnvelope): Promise<void> }, env: EventEnvelope) {
             couponsSeen.push(env.eventId);
+            await this.pointsOnPaid(env);
+          },
+        },
+        [OrderEvents.CANCELLED]: {
+          group: "marketing",
+          handler(this: { pointsOnCancelled(e: EventEnvelope): Promise<void> }, env: EventEnvelope) {
+            return this.pointsOnCancelled(env);
+          },
+        },
+        [OrderEvents.REFUNDED]: {
+          group: "marketing",
+          handler(this: { pointsOnRefunded(e: EventEnvelope): Promise<void> }, env: EventEnvelope) {
+            return this.pointsOnRefunded(env);
           },
         },
       },
