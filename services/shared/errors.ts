@@ -122,6 +122,7 @@ export const ERRORS = {
   COUPON_LIMIT_REACHED: { status: 409, code: 90003, message: "coupon per-user limit reached" },
   COUPON_NOT_APPLICABLE: { status: 409, code: 90004, message: "coupon does not apply to this order" },
   INSUFFICIENT_POINTS: { status: 409, code: 90005, message: "not enough points" },
+  POINTS_CAP_EXCEEDED: { status: 422, code: 90090, message: "points may pay at most half of the goods" },
 
   // messages 95000–95999
   TEMPLATE_NOT_FOUND: { status: 404, code: 95001, message: "message template not found" },
