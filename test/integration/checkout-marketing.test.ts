@@ -291,6 +291,46 @@ describe.each(shapes)("checkout with marketing (%s)", (_name, opts) => {
     await waitFor(() => ["order.paid", "order.refunded"].every((ch) => delivered.some((d) => d.channel === ch && d.data.orderNo === o.orderNo)), { what: "paid and refunded delivered" });
   });
 
+  it("orders.createOrder, the command a flash sale's writer calls: its source and payment window, once per key, holds given back on failure", async () => {
+    const b = await newBuyer(shop);
+    const [{ price: _price, status: _status, ...sku }] = await shop.brokers[0].call<any[], unknown>("catalog.getSkus", { ids: [catalog.a.skuId] });
+    // a flash sale's own price
+    const line = { ...sku, unitPrice: 1990, quantity: 1 };
+    const address = { id: b.addressId, name: "Buyer", mobile: "13800000000", province: "Zhejiang", city: "Hangzhou", district: "Xihu", detail: "1 Test Road" };
+    const cmd = { userId: b.id, source: "SECKILL", idempotencyKey: `seckill:${crypto.randomUUID()}`, requestHash: "ticket-1", address, lines: [line] };
+    const before = await stock(catalog.a.skuId);
+    // from the gateway's node: in the cluster the command crosses NATS
+    const first = await shop.brokers[0].call<any, unknown>("orders.createOrder", cmd);
+    expect(first.replayed).toBe(false);
+    expect(first.order).toMatchObject({ source: "SECKILL", status: "PENDING_PAYMENT", itemsTotal: 1990, discount: 0, shippingFee: 1000, payable: 2990, couponId: null, address });
+    const window = Date.parse(first.order.expiresAt) - Date.parse(first.order.createdAt);
+    expect(window).toBe(shop.config().seckillPaymentTimeoutSec * 1000);
+    expect((await stock(catalog.a.skuId)).reserved).toBe(before.reserved + 1);
+    expect(await outbox("order.created", first.order.orderNo)).toEqual([expect.objectContaining({ source: "SECKILL", payable: 2990 })]);
+
+    const again = await shop.brokers[0].call<any, unknown>("orders.createOrder", cmd);
+    expect([again.replayed, again.order.orderNo]).toEqual([true, first.order.orderNo]);
+    await expect(shop.brokers[0].call("orders.createOrder", { ...cmd, requestHash: "ticket-2" })).rejects.toMatchObject({ type: "IDEMPOTENCY_CONFLICT" });
+    await expect(shop.brokers[0].call("orders.createOrder", { ...cmd, idempotencyKey: "k2", lines: [{ ...line, unitPrice: 1.5 }] })).rejects.toMatchObject({ type: "VALIDATION_ERROR" });
+    expect((await stock(catalog.a.skuId)).reserved).toBe(before.reserved + 1);
+
+    // priced with offers too: the coupon it uses is locked, and given back when the order cannot be written
+    standardOffers();
+    const svc = shop.brokerFor("orders").getLocalService("orders") as unknown as { models: { OrderLine: { bulkCreate: (...a: unknown[]) => Promise<unknown> } } };
+    const original = svc.models.OrderLine.bulkCreate;
+    svc.models.OrderLine.bulkCreate = async () => {
+      throw new Error("disk full");
+    };
+    try {
+      const withCoupon = { ...cmd, idempotencyKey: "k3", lines: [{ ...line, unitPrice: 6000 }], offers: { promotions: [], coupon: couponOffer, usePoints: 0, pointsBalance: 0 } };
+      await expect(shop.brokers[0].call("orders.createOrder", withCoupon)).rejects.toBeTruthy();
+    } finally {
+      svc.models.OrderLine.bulkCreate = original;
+    }
+    expect(calls.map((c) => c.action)).toEqual(["lockCoupon", "releaseCoupon"]);
+    expect((await stock(catalog.a.skuId)).reserved).toBe(before.reserved + 1);
+  });
+
   it("marketing gone again: the shop sells without promotions, and GET /cart still answers", async () => {
     await stopMarketing();
     const b = await newBuyer(shop);
