@@ -128,6 +128,8 @@ export interface SkuSnapshot {
   status: ProductStatus;
   imageUrl: string | null;
   categoryId: number;
+  /** the category and its ancestors, nearest first: an offer scoped to a parent category covers the SKU */
+  categoryPath: number[];
 }
 
 /** `catalog.addSales({ lines })` — orders call it once per paid order. */

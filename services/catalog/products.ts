@@ -26,7 +26,8 @@ import { MAX_OFFSET, Sort } from "./domain/listing";
 import { priceSpan } from "./domain/money";
 import { indexTerms, queryTerms } from "./domain/search-tokens";
 import { listProducts, reindexProduct } from "./product-query";
-import { categoryFilter, listBrands, requireBrand, requireCategory } from "./taxonomy";
+import { categoryFilter, listBrands, loadCategories, requireBrand, requireCategory } from "./taxonomy";
+import { ancestorIds } from "./domain/category-tree";
 
 const LIST_PATTERN = "catalog.list:**";
 
@@ -345,6 +346,7 @@ export async function getSkus(svc: CatalogService, ids: number[]): Promise<SkuSn
       WHERE s.id IN (${unique.map(() => "?").join(", ")})`,
     { replacements: unique, type: QueryTypes.SELECT },
   );
+  const categories = rows.length ? await loadCategories(svc) : [];
   return rows.map((r) => ({
     skuId: Number(r.id),
     productId: Number(r.product_id),
@@ -356,6 +358,7 @@ export async function getSkus(svc: CatalogService, ids: number[]): Promise<SkuSn
     status: r.deleted_at || r.status !== "ON_SALE" ? "OFF_SALE" : "ON_SALE",
     imageUrl: r.image_url ?? parseJson<string[]>(r.images, [])[0] ?? null,
     categoryId: Number(r.category_id),
+    categoryPath: ancestorIds(categories, Number(r.category_id)),
   }));
 }
 

@@ -133,6 +133,7 @@ export const ERRORS = {
   PROMOTION_RULES_INVALID: { status: 422, code: 90109, message: "promotion rules are inconsistent" },
   POINTS_REFERENCE_CONFLICT: { status: 409, code: 90501, message: "this order or key already moved points for another user or amount" },
   POINTS_HOLD_RELEASED: { status: 409, code: 90502, message: "the points of this order were already given back" },
+  POINTS_CAP_EXCEEDED: { status: 422, code: 90090, message: "points may pay at most half of the goods" },
 
   // messages 95000–95999
   TEMPLATE_NOT_FOUND: { status: 404, code: 95001, message: "message template not found" },

@@ -219,12 +219,16 @@ describe("embedded: every documented operation answers as the document says", ()
     await api("patch", "/api/v1/cart/items/{skuId}", { token, path: { skuId: catalog.skuId }, body: { quantity: 3 }, expect: 200 });
     await api("patch", "/api/v1/cart/items", { token, body: { selected: false, skuIds: [catalog.otherSkuId] }, expect: 200 });
     await api("delete", "/api/v1/cart/items/{skuId}", { token, path: { skuId: catalog.otherSkuId }, expect: 200 });
+    const quoted = await api("post", "/api/v1/cart/quote", { token, body: {}, expect: 200 });
+    // no node runs marketing here: a coupon is a documented 503
+    await api("post", "/api/v1/cart/quote", { token, body: { couponId: 1 }, expect: 503 });
 
     const idem = key();
     const placed = await api("post", "/api/v1/orders", { token, body: { addressId: buyer.addressId }, headers: { "idempotency-key": idem }, expect: 201 });
     const replay = await api("post", "/api/v1/orders", { token, body: { addressId: buyer.addressId }, headers: { "idempotency-key": idem }, expect: 201 });
     expect(replay.headers.get("idempotent-replayed")).toBe("true");
     expect(replay.body.data.orderNo).toBe(placed.body.data.orderNo);
+    expect(placed.body.data.payable).toBe(quoted.body.data.totals.payable);
     await api("delete", "/api/v1/cart", { token, expect: 200 });
     const orderNo = placed.body.data.orderNo as string;
     await api("get", "/api/v1/orders", { token, expect: 200 });
