@@ -80,7 +80,7 @@ const offerParams = {
   couponId: { ...positiveId, optional: true },
   usePoints: { type: "number", integer: true, min: 0, max: 100_000_000, optional: true },
 };
-const OFFER_ERRORS = ["COUPON_NOT_FOUND", "COUPON_NOT_APPLICABLE", "INSUFFICIENT_POINTS", "POINTS_CAP_EXCEEDED"] as const;
+const OFFER_ERRORS = ["COUPON_NOT_FOUND", "COUPON_NOT_APPLICABLE", "COUPON_EXPIRED", "INSUFFICIENT_POINTS", "POINTS_CAP_EXCEEDED"] as const;
 const money = { type: "number", integer: true, min: 0 };
 const text = (max: number) => ({ type: "string", max });
 const scope = { type: "object", strict: true, props: { categoryIds: { type: "array", items: positiveId, optional: true }, productIds: { type: "array", items: positiveId, optional: true } } };

@@ -220,8 +220,8 @@ describe("embedded: every documented operation answers as the document says", ()
     await api("patch", "/api/v1/cart/items", { token, body: { selected: false, skuIds: [catalog.otherSkuId] }, expect: 200 });
     await api("delete", "/api/v1/cart/items/{skuId}", { token, path: { skuId: catalog.otherSkuId }, expect: 200 });
     const quoted = await api("post", "/api/v1/cart/quote", { token, body: {}, expect: 200 });
-    // no node runs marketing here: a coupon is a documented 503
-    await api("post", "/api/v1/cart/quote", { token, body: { couponId: 1 }, expect: 503 });
+    // a coupon that is not the buyer's is answered like one that does not exist
+    await api("post", "/api/v1/cart/quote", { token, body: { couponId: 999_999 }, expect: 404 });
 
     const idem = key();
     const placed = await api("post", "/api/v1/orders", { token, body: { addressId: buyer.addressId }, headers: { "idempotency-key": idem }, expect: 201 });
