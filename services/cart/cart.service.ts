@@ -9,7 +9,7 @@
 import type { Context, Service, ServiceSchema } from "moleculer";
 import { DbMixin } from "../../mixins/db.mixin";
 import { CartModels, defineCartModels } from "../../models/cart";
-import type { Meta } from "../api/api.service";
+import type { Meta } from "../shared/meta";
 import { CatalogActions, GetSkusParams, SkuSnapshot } from "../catalog/catalog.contracts";
 import { GetManyParams, InventoryActions, StockLevel } from "../inventory/inventory.contracts";
 import type { PromotionOffer } from "../marketing/marketing.contracts";

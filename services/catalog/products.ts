@@ -88,7 +88,7 @@ export async function listPage(svc: CatalogService, ctx: Ctx<unknown>, p: ListPa
 async function availability(ctx: Ctx<unknown>, skuIds: number[]): Promise<Map<number, number> | null> {
   if (!skuIds.length) return new Map();
   try {
-    const levels = await ctx.call<StockLevel[], InventoryGetManyParams>(InventoryActions.getMany, { skuIds }, { timeout: 3000, retries: 0 });
+    const levels = await ctx.call<StockLevel[], InventoryGetManyParams>(InventoryActions.GET_MANY, { skuIds }, { timeout: 3000, retries: 0 });
     return new Map(levels.map((l) => [Number(l.skuId), Number(l.available)]));
   } catch (err) {
     ctx.service?.logger.warn(`inventory.getMany failed, availability unknown: ${(err as Error).message}`);
@@ -156,7 +156,7 @@ async function initStock(ctx: Ctx<unknown>, skus: { skuId: number; stock: number
   await Promise.all(
     skus.map(async (s) => {
       try {
-        await ctx.call<unknown, InventoryInitParams>(InventoryActions.init, { skuId: s.skuId, onHand: s.stock });
+        await ctx.call<unknown, InventoryInitParams>(InventoryActions.INIT, { skuId: s.skuId, onHand: s.stock });
       } catch (err) {
         warnings.push(`stock for SKU ${s.skuId} was not initialised (${(err as Error).message}); set it with POST /inventory/${s.skuId}/adjust`);
       }

@@ -13,7 +13,7 @@ import { definePointsModels } from "../../models/marketing-points";
 import { DbMixin } from "../../mixins/db.mixin";
 import { EventEnvelope, OutboxMixin } from "../../mixins/outbox.mixin";
 import { MarketingModels, defineMarketingModels } from "../../models/marketing";
-import type { Meta } from "../api/api.service";
+import type { Meta } from "../shared/meta";
 import { OrderCancelledEvent, OrderEvents, OrderPaidEvent, OrderRefundedEvent } from "../orders/orders.contracts";
 import { s } from "../shared/schema";
 import { onOrderCancelled, onOrderPaid } from "./coupon-events";

@@ -9,7 +9,7 @@
  * request made even if prices or stock changed meanwhile.
  */
 import type { Context } from "moleculer";
-import type { Meta } from "../api/api.service";
+import type { Meta } from "../shared/meta";
 import { CartActions, CartLine, RemoveLinesParams, SelectedLinesParams } from "../cart/cart.contracts";
 import { CatalogActions, GetSkusParams, SkuSnapshot } from "../catalog/catalog.contracts";
 import { AddressDto, GetAddressParams, UserActions } from "../users/users.contracts";

@@ -9,7 +9,7 @@ import type { Sequelize, Transaction } from "sequelize";
 import { DbMixin } from "../../mixins/db.mixin";
 import { EventEnvelope, OutboxMixin } from "../../mixins/outbox.mixin";
 import { OrderModels, defineOrderModels } from "../../models/orders";
-import type { Meta } from "../api/api.service";
+import type { Meta } from "../shared/meta";
 import { MallConfig, configOf } from "../shared/config";
 import { s } from "../shared/schema";
 import { bizError } from "../shared/errors";

@@ -7,6 +7,8 @@ export const UserEvents = { REGISTERED: "user.registered" } as const;
 export const UserActions = {
   /** an address, only if it belongs to userId (GetAddressParams → AddressDto) */
   GET_ADDRESS: "users.getAddress",
+  /** a user's public profile ({ id } → PublicUser) */
+  GET: "users.get",
 } as const;
 
 /**
