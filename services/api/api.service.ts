@@ -131,6 +131,9 @@ const securityHeaders = helmet({
     },
   },
   frameguard: { action: "deny" },
+  // the API and its product images are meant for other origins too (a storefront on its own
+  // domain, third parties): CORS decides who may read, so resources are not same-origin only
+  crossOriginResourcePolicy: { policy: "cross-origin" },
 });
 
 function sendJson(res: Res, status: number, body: unknown) {

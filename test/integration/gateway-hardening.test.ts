@@ -64,6 +64,7 @@ describe("gateway hardening (embedded)", () => {
       expect(csp).toContain("frame-ancestors 'none'");
       expect(csp).toContain("script-src 'self'");
       expect(csp).not.toContain("upgrade-insecure-requests");
+      expect(r.headers.get("cross-origin-resource-policy")).toBe("cross-origin");
     }
   });
 
