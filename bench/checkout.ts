@@ -130,7 +130,7 @@ async function marketingRun(url: string, admin: string, buyers: Buyer[], skus: {
   const [{ category_id: categoryId }] = await db.query<{ category_id: number }>("SELECT category_id FROM products WHERE id = ?", { replacements: [skus[0].productId], type: QueryTypes.SELECT });
   const window = { validFrom: new Date(Date.now() - 60_000).toISOString(), validTo: new Date(Date.now() + 86_400_000).toISOString() };
   await post("admin/promotions", { name: "Bench 满减", type: "FULL_REDUCTION", rules: [{ threshold: 10_000, off: 1_000 }], startAt: window.validFrom, endAt: window.validTo, scope: { categoryIds: [Number(categoryId)] } }, admin);
-  const tpl = await post("admin/coupon-templates", { name: "Bench coupon", type: "FIXED", value: 500, threshold: 0, totalQuantity: 10_000_000, perUserLimit: 100_000, ...window }, admin);
+  const tpl = await post("admin/coupon-templates", { name: "Bench coupon", type: "FIXED", value: 500, threshold: 0, totalQuantity: 1_000_000, perUserLimit: 1_000, ...window }, admin);
   console.log(`granting points and claiming ${COUPONS_PER_BUYER} coupons for each of ${buyers.length} buyers…`);
   const coupons = new Map<number, number[]>();
   await pool(8, buyers.length, async (i) => {
