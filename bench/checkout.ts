@@ -10,6 +10,10 @@
  * touch RESULTS.md), BENCH_PROFILE=<dir> (V8 CPU profiles of every node), BENCH_TOPOLOGY
  * ("4" = gateway+users+catalog+cart | inventory | orders | payments, the default;
  *  "2" = gateway+users+catalog+cart | inventory+orders+payments).
+ * BENCH_MARKETING=1: marketing runs with orders, and after the plain measurement a second one of
+ * the same length places every order with a promotion (满减 on the category), a coupon of the
+ * buyer's and 100 points; both figures go to "## Checkout with marketing" (BENCH_COUPONS: coupons
+ * claimed per buyer beforehand, default 40).
  */
 import crypto from "node:crypto";
 import os from "node:os";
@@ -26,6 +30,8 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const BUYERS = Number(process.env.BENCH_BUYERS ?? 100);
 const SKUS = Number(process.env.BENCH_SKUS ?? 20);
 const TOPOLOGY = process.env.BENCH_TOPOLOGY ?? "4";
+const MARKETING = process.env.BENCH_MARKETING === "1";
+const COUPONS_PER_BUYER = Number(process.env.BENCH_COUPONS ?? 40);
 const STOCK_PER_SKU = 1_000_000;
 const PRICE = 12_000; // ≥ 99 yuan: no shipping fee, so payable = price × quantity
 
@@ -69,7 +75,9 @@ interface Placed {
 }
 
 /** `connections` loops placing orders until `until`; latencies of successful 201s in ms. */
-async function drive(url: string, buyers: Buyer[], skuIds: number[], until: number, connections: number) {
+type Extra = (buyer: Buyer) => Record<string, unknown>;
+
+async function drive(url: string, buyers: Buyer[], skuIds: number[], until: number, connections: number, extra: Extra = () => ({})) {
   const placed: Placed[] = [];
   const latencies: number[] = [];
   const failures = new Map<string, number>();
@@ -86,7 +94,7 @@ async function drive(url: string, buyers: Buyer[], skuIds: number[], until: numb
           const r = await fetch(`${url}/api/v1/orders`, {
             method: "POST",
             headers: { "content-type": "application/json", authorization: `Bearer ${buyer.token}`, "idempotency-key": crypto.randomUUID() },
-            body: JSON.stringify({ addressId: buyer.addressId, items: [{ skuId, quantity }] }),
+            body: JSON.stringify({ addressId: buyer.addressId, items: [{ skuId, quantity }], ...extra(buyer) }),
           });
           const body = (await r.json()) as { data?: { orderNo: string }; type?: string };
           const ms = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -111,9 +119,48 @@ async function mysqlStatus(db: import("sequelize").Sequelize): Promise<Record<st
   return Object.fromEntries(rows.map((r) => [r.Variable_name, Number(r.Value)]));
 }
 
+/** Set up a promotion, coupons and points, then measure checkouts that use all three. */
+async function marketingRun(url: string, admin: string, buyers: Buyer[], skus: { productId: number; skuId: number }[], db: import("sequelize").Sequelize) {
+  const post = async (path: string, body: unknown, token: string) => {
+    const r = await fetch(`${url}/api/v1/${path}`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+    const b = (await r.json()) as { data?: any; type?: string };
+    if (r.status >= 300) throw new Error(`${path}: ${r.status} ${b.type}`);
+    return b.data;
+  };
+  const [{ category_id: categoryId }] = await db.query<{ category_id: number }>("SELECT category_id FROM products WHERE id = ?", { replacements: [skus[0].productId], type: QueryTypes.SELECT });
+  const window = { validFrom: new Date(Date.now() - 60_000).toISOString(), validTo: new Date(Date.now() + 86_400_000).toISOString() };
+  await post("admin/promotions", { name: "Bench 满减", type: "FULL_REDUCTION", rules: [{ threshold: 10_000, off: 1_000 }], startAt: window.validFrom, endAt: window.validTo, scope: { categoryIds: [Number(categoryId)] } }, admin);
+  const tpl = await post("admin/coupon-templates", { name: "Bench coupon", type: "FIXED", value: 500, threshold: 0, totalQuantity: 1_000_000, perUserLimit: 1_000, ...window }, admin);
+  console.log(`granting points and claiming ${COUPONS_PER_BUYER} coupons for each of ${buyers.length} buyers…`);
+  const coupons = new Map<number, number[]>();
+  await pool(8, buyers.length, async (i) => {
+    const b = buyers[i];
+    await post(`admin/users/${b.id}/points`, { points: 100_000_000, reason: "bench" }, admin);
+    const mine: number[] = [];
+    for (let k = 0; k < COUPONS_PER_BUYER; k++) mine.push((await post(`coupon-templates/${tpl.id}/claim`, {}, b.token)).id);
+    coupons.set(b.id, mine);
+  });
+  let withoutCoupon = 0;
+  const extra: Extra = (b) => {
+    const couponId = coupons.get(b.id)!.pop();
+    if (couponId === undefined) withoutCoupon++;
+    return { ...(couponId !== undefined ? { couponId } : {}), usePoints: 100 };
+  };
+  console.log(`measuring ${DURATION_S} s with promotion + coupon + points…`);
+  const t0 = Date.now();
+  const run = await drive(url, buyers, skus.map((s) => s.skuId), t0 + DURATION_S * 1000, CONNECTIONS, extra);
+  const elapsed = (Date.now() - t0) / 1000;
+  const sorted = [...run.latencies].sort((a, b) => a - b);
+  const rate = run.placed.length / elapsed;
+  console.log(`with marketing: ${run.placed.length} orders, ${rate.toFixed(0)} orders/s, p99 ${pct(sorted, 99).toFixed(1)} ms`);
+  if (run.failures.size) console.log("failures:", Object.fromEntries(run.failures));
+  return { placed: run.placed, rate, p50: pct(sorted, 50), p99: pct(sorted, 99), withoutCoupon, failed: [...run.failures.values()].reduce((a, b) => a + b, 0) };
+}
+
 async function main() {
-  const specs = TOPOLOGIES[TOPOLOGY];
-  if (!specs) throw new Error(`BENCH_TOPOLOGY must be one of ${Object.keys(TOPOLOGIES).join(", ")}`);
+  const base = TOPOLOGIES[TOPOLOGY];
+  if (!base) throw new Error(`BENCH_TOPOLOGY must be one of ${Object.keys(TOPOLOGIES).join(", ")}`);
+  const specs = MARKETING ? base.map((n) => (n.services.includes("orders") ? { ...n, services: [...n.services, "marketing"] } : n)) : base;
   console.log(`starting ${specs.length} node processes…`);
   // BENCH_PROFILE=<dir>: every node writes a V8 CPU profile there when it stops
   const profile: Record<string, string> = process.env.BENCH_PROFILE ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE}` } : {};
@@ -151,8 +198,10 @@ async function main() {
     console.log(`placed ${run.placed.length} orders in ${elapsed.toFixed(1)} s: ${rate.toFixed(0)} orders/s, p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms`);
     if (run.failures.size) console.log("failures:", Object.fromEntries(run.failures));
 
+    const withMarketing = MARKETING ? await marketingRun(cluster.url, admin, buyers, skus, db) : null;
+
     // pay everything (warm-up orders too), then check the books
-    const all = [...warm.placed, ...serial.placed, ...run.placed];
+    const all = [...warm.placed, ...serial.placed, ...run.placed, ...(withMarketing?.placed ?? [])];
     console.log(`paying ${all.length} orders from the wallet…`);
     const payT0 = Date.now();
     const payFailures = new Map<string, number>();
@@ -237,7 +286,22 @@ async function main() {
       ANALYSIS,
     ].join("\n");
     console.log("\n" + md);
-    if (process.env.BENCH_WRITE !== "false") writeSection("Checkout", md);
+    if (withMarketing) {
+      const mdm = [
+        `Command: \`BENCH_MARKETING=1 npm run bench:checkout\` (BENCH_DURATION=${DURATION_S} BENCH_CONNECTIONS=${CONNECTIONS} BENCH_BUYERS=${BUYERS} BENCH_SKUS=${SKUS} BENCH_TOPOLOGY=${TOPOLOGY}).`,
+        `Machine: ${machine()}. Same cluster and run: ${specs.map((n) => n.services.join("+")).join(" | ")}; the plain measurement first, then the marketing one, ${DURATION_S} s each.`,
+        "Marketing orders: a 满减 promotion on the products' category (every order reaches it), one of the buyer's own coupons (FIXED 5 yuan) and 100 points each — price from the offers, coupon locked, points frozen, and on payment coupon USED, points spent and earned.",
+        "",
+        "| checkout | orders/s | p50 | p99 |",
+        "|---|---|---|---|",
+        `| plain (promotions looked up, none in scope) | ${rate.toFixed(0)} | ${p50.toFixed(1)} ms | ${p99.toFixed(1)} ms |`,
+        `| promotion + coupon + points | ${withMarketing.rate.toFixed(0)} | ${withMarketing.p50.toFixed(1)} ms | ${withMarketing.p99.toFixed(1)} ms |`,
+        "",
+        `Marketing costs **${((1 - withMarketing.rate / rate) * 100).toFixed(0)} %** of the plain throughput (target ≤ 20 %). Orders without a coupon left to use: ${withMarketing.withoutCoupon}; failed requests: ${withMarketing.failed}. Consistency of the whole run (both measurements paid and checked): **${consistent ? "OK" : "BROKEN"}**. Run on ${new Date().toISOString().slice(0, 10)}.`,
+      ].join("\n");
+      console.log("\n" + mdm);
+      if (process.env.BENCH_WRITE !== "false") writeSection("Checkout with marketing", mdm);
+    } else if (process.env.BENCH_WRITE !== "false") writeSection("Checkout", md);
     if (!consistent) process.exitCode = 1;
   } finally {
     await releaseSequelize(cluster.databaseUrl);

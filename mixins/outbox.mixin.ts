@@ -294,6 +294,8 @@ function deliversInProcess(svc: OutboxService, adapter: ChannelAdapter | undefin
 const localBackoffMs = (attempts: number) => Math.min(250 * 2 ** Math.max(0, attempts - 1), 30_000);
 
 interface ChannelDef {
+  /** the full (namespace-prefixed) channel, when the definition's key is only a label */
+  name?: string;
   group?: string;
   context?: boolean;
   maxRetries?: number;
@@ -306,14 +308,21 @@ interface LocalConsumer {
   group: string;
 }
 
-/** The services of this broker that consume `channel`, with their group. */
+/**
+ * The services of this broker that consume `channel`, with their group: definitions keyed by the
+ * channel, and those keyed by a label that name the channel (several groups of one service).
+ */
 function localConsumers(broker: Service["broker"], channel: string): LocalConsumer[] {
+  const adapter = (broker as unknown as { channelAdapter?: ChannelAdapter }).channelAdapter;
+  const subject = adapter?.addPrefixTopic ? adapter.addPrefixTopic(channel) : channel;
   const out: LocalConsumer[] = [];
   for (const service of broker.services) {
-    const def = (service.schema as { channels?: Record<string, ChannelDef | ChannelDef["handler"]> }).channels?.[channel];
-    if (!def) continue;
-    const chan: ChannelDef = typeof def === "function" ? { handler: def } : def;
-    out.push({ service, chan, group: chan.group ?? service.fullName });
+    const defs = (service.schema as { channels?: Record<string, ChannelDef | ChannelDef["handler"]> }).channels ?? {};
+    for (const [key, def] of Object.entries(defs)) {
+      const chan: ChannelDef = typeof def === "function" ? { handler: def } : def;
+      if (chan.name ? chan.name !== subject : key !== channel) continue;
+      out.push({ service, chan, group: chan.group ?? service.fullName });
+    }
   }
   return out;
 }

@@ -47,6 +47,11 @@ export interface OrderLineAttrs {
   unitPrice: number;
   quantity: number;
   subtotal: number;
+  promotionId: number | null;
+  promotionDiscount: number;
+  couponDiscount: number;
+  pointsDeduction: number;
+  payable: number;
 }
 export interface OrderEventAttrs {
   id: number;
@@ -131,6 +136,11 @@ export function defineOrderModels(sequelize: Sequelize) {
       unitPrice: bigintNumber("unitPrice"),
       quantity: DataTypes.INTEGER,
       subtotal: bigintNumber("subtotal"),
+      promotionId: id,
+      promotionDiscount: bigintNumber("promotionDiscount"),
+      couponDiscount: bigintNumber("couponDiscount"),
+      pointsDeduction: bigintNumber("pointsDeduction"),
+      payable: bigintNumber("payable"),
     },
     { ...opts, tableName: "order_lines", timestamps: false },
   ) as ModelStatic<Row<OrderLineAttrs>>;

@@ -10,6 +10,7 @@ import path from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Context, Errors, Service, ServiceBroker, ServiceSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
+import type { Meta } from "../shared/meta";
 import helmet from "helmet";
 import { QueryTypes } from "sequelize";
 import { availableServices, selectServices } from "../shared/broker";
@@ -36,19 +37,6 @@ type Req = IncomingMessage & {
 };
 type Res = ServerResponse;
 
-export interface Meta {
-  user?: AuthUser;
-  clientIp?: string;
-  idempotencyKey?: string;
-  requestId?: string;
-  $statusCode?: number;
-  $responseType?: string;
-  $responseHeaders?: Record<string, string>;
-  $raw?: boolean;
-  /** actions declaring `rawBody: true` only: the body as received and the request's X-* headers */
-  rawBody?: string;
-  headers?: Record<string, string>;
-}
 
 type ApiThis = Service & {
   cfg: MallConfig;

@@ -1,15 +1,19 @@
 /**
  * Shopping cart: add (merging into an existing line), change quantity, select/deselect, remove,
  * clear, and a view with live prices and availability, flagged problems and totals priced by
- * the order's own pricing (services/orders/domain/pricing.ts). Lines live in Redis in the
- * cluster and in a table in the embedded shape (cart-store.ts).
+ * the order's own pricing (services/orders/domain/pricing.ts) with the promotions marketing
+ * offers (services/orders/offers.ts, as checkout asks for them). Lines live in Redis in the
+ * cluster and in a table in the embedded shape (cart-store.ts). The quote (POST /cart/quote) is
+ * served by orders: it runs checkout's own pricing path.
  */
 import type { Context, Service, ServiceSchema } from "moleculer";
 import { DbMixin } from "../../mixins/db.mixin";
 import { CartModels, defineCartModels } from "../../models/cart";
-import type { Meta } from "../api/api.service";
+import type { Meta } from "../shared/meta";
 import { CatalogActions, GetSkusParams, SkuSnapshot } from "../catalog/catalog.contracts";
 import { GetManyParams, InventoryActions, StockLevel } from "../inventory/inventory.contracts";
+import type { PromotionOffer } from "../marketing/marketing.contracts";
+import { fetchOffers } from "../orders/offers";
 import { MallConfig, configOf } from "../shared/config";
 import { bizError, validationError } from "../shared/errors";
 import { KvStore, RedisKv, acquireKv, releaseKv } from "../shared/kv";
@@ -27,6 +31,7 @@ type CartThis = Service & {
   sequelize: import("sequelize").Sequelize;
   view(ctx: Ctx<unknown>, userId: number): Promise<CartView>;
   skuInfo(ctx: Ctx<unknown>, skuIds: number[]): Promise<Map<number, SkuInfo>>;
+  promotions(ctx: Ctx<unknown>, userId: number, skus: SkuInfo[]): Promise<PromotionOffer[]>;
 };
 
 const skuIdParam = { type: "number", integer: true, positive: true, convert: true };
@@ -151,6 +156,17 @@ const CartService = {
       return new Map(skus.map((s) => [s.skuId, s]));
     },
 
+    /** Promotions for the cart's SKUs, as checkout will see them; advisory here: none when marketing fails. */
+    async promotions(this: CartThis, ctx: Ctx<unknown>, userId: number, skus: SkuInfo[]): Promise<PromotionOffer[]> {
+      const lines = skus.map((s) => ({ skuId: s.skuId, productId: s.productId, categoryId: s.categoryId, categoryPath: s.categoryPath, unitPrice: s.price, quantity: 1, currency: s.currency }));
+      try {
+        return (await fetchOffers(ctx, lines, { userId })).promotions;
+      } catch (err) {
+        this.logger.warn("cart view: marketing did not answer; shown without promotions", (err as Error)?.message ?? err);
+        return [];
+      }
+    },
+
     async view(this: CartThis, ctx: Ctx<unknown>, userId: number): Promise<CartView> {
       const lines = await this.store.list(userId);
       const ids = lines.map((l) => l.skuId);
@@ -165,7 +181,7 @@ const CartService = {
           : Promise.resolve([] as StockLevel[]),
       ]);
       const available = levels ? new Map(levels.map((l) => [Number(l.skuId), Number(l.available)])) : null;
-      return buildView(lines, skus, available);
+      return buildView(lines, skus, available, await this.promotions(ctx, userId, [...skus.values()]));
     },
   },
 

@@ -22,26 +22,9 @@ export interface StockChangedEvent {
   skuIds: number[];
 }
 
-/** Inventory actions catalog calls (implemented by services/inventory). */
-export const InventoryActions = {
-  init: "inventory.init",
-  getMany: "inventory.getMany",
-} as const;
-export interface InventoryInitParams {
-  skuId: number;
-  onHand: number;
-  lowStockThreshold?: number;
-}
-export interface InventoryGetManyParams {
-  skuIds: number[];
-}
-export interface StockLevel {
-  skuId: number;
-  onHand: number;
-  reserved: number;
-  available: number;
-  lowStockThreshold: number;
-}
+/** Inventory actions catalog calls: inventory's own descriptors and types (no second copy here). */
+export { InventoryActions } from "../inventory/inventory.contracts";
+export type { InitParams as InventoryInitParams, GetManyParams as InventoryGetManyParams, StockLevel } from "../inventory/inventory.contracts";
 
 export interface CategoryNode {
   id: number;
@@ -128,6 +111,8 @@ export interface SkuSnapshot {
   status: ProductStatus;
   imageUrl: string | null;
   categoryId: number;
+  /** the category and its ancestors, nearest first: an offer scoped to a parent category covers the SKU */
+  categoryPath: number[];
 }
 
 /** `catalog.addSales({ lines })` — orders call it once per paid order. */

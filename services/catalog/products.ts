@@ -26,7 +26,8 @@ import { MAX_OFFSET, Sort } from "./domain/listing";
 import { priceSpan } from "./domain/money";
 import { indexTerms, queryTerms } from "./domain/search-tokens";
 import { listProducts, reindexProduct } from "./product-query";
-import { categoryFilter, listBrands, requireBrand, requireCategory } from "./taxonomy";
+import { categoryFilter, listBrands, loadCategories, requireBrand, requireCategory } from "./taxonomy";
+import { ancestorIds } from "./domain/category-tree";
 
 const LIST_PATTERN = "catalog.list:**";
 
@@ -87,7 +88,7 @@ export async function listPage(svc: CatalogService, ctx: Ctx<unknown>, p: ListPa
 async function availability(ctx: Ctx<unknown>, skuIds: number[]): Promise<Map<number, number> | null> {
   if (!skuIds.length) return new Map();
   try {
-    const levels = await ctx.call<StockLevel[], InventoryGetManyParams>(InventoryActions.getMany, { skuIds }, { timeout: 3000, retries: 0 });
+    const levels = await ctx.call<StockLevel[], InventoryGetManyParams>(InventoryActions.GET_MANY, { skuIds }, { timeout: 3000, retries: 0 });
     return new Map(levels.map((l) => [Number(l.skuId), Number(l.available)]));
   } catch (err) {
     ctx.service?.logger.warn(`inventory.getMany failed, availability unknown: ${(err as Error).message}`);
@@ -155,7 +156,7 @@ async function initStock(ctx: Ctx<unknown>, skus: { skuId: number; stock: number
   await Promise.all(
     skus.map(async (s) => {
       try {
-        await ctx.call<unknown, InventoryInitParams>(InventoryActions.init, { skuId: s.skuId, onHand: s.stock });
+        await ctx.call<unknown, InventoryInitParams>(InventoryActions.INIT, { skuId: s.skuId, onHand: s.stock });
       } catch (err) {
         warnings.push(`stock for SKU ${s.skuId} was not initialised (${(err as Error).message}); set it with POST /inventory/${s.skuId}/adjust`);
       }
@@ -345,6 +346,7 @@ export async function getSkus(svc: CatalogService, ids: number[]): Promise<SkuSn
       WHERE s.id IN (${unique.map(() => "?").join(", ")})`,
     { replacements: unique, type: QueryTypes.SELECT },
   );
+  const categories = rows.length ? await loadCategories(svc) : [];
   return rows.map((r) => ({
     skuId: Number(r.id),
     productId: Number(r.product_id),
@@ -356,6 +358,7 @@ export async function getSkus(svc: CatalogService, ids: number[]): Promise<SkuSn
     status: r.deleted_at || r.status !== "ON_SALE" ? "OFF_SALE" : "ON_SALE",
     imageUrl: r.image_url ?? parseJson<string[]>(r.images, [])[0] ?? null,
     categoryId: Number(r.category_id),
+    categoryPath: ancestorIds(categories, Number(r.category_id)),
   }));
 }
 

@@ -92,7 +92,7 @@ async function initDemoStock(svc: CatalogService, stopping: () => boolean): Prom
     { replacements: [...stockByCode.keys()], type: QueryTypes.SELECT },
   );
   for (const r of rows) {
-    await svc.broker.call<unknown, InventoryInitParams>(InventoryActions.init, { skuId: Number(r.id), onHand: stockByCode.get(r.sku_code) ?? 0 });
+    await svc.broker.call<unknown, InventoryInitParams>(InventoryActions.INIT, { skuId: Number(r.id), onHand: stockByCode.get(r.sku_code) ?? 0 });
   }
   await putMarker(svc, STOCK_MARKER).catch((err) => {
     if (!isUniqueViolation(err)) throw err;

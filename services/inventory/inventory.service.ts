@@ -10,7 +10,7 @@ import type { Transaction } from "sequelize";
 import { DbMixin } from "../../mixins/db.mixin";
 import { OutboxMixin } from "../../mixins/outbox.mixin";
 import { InventoryModels, defineInventoryModels } from "../../models/inventory";
-import type { Meta } from "../api/api.service";
+import type { Meta } from "../shared/meta";
 import { configOf } from "../shared/config";
 import { validationError } from "../shared/errors";
 import { LineError, MAX_LINE_QUANTITY, mergeLines } from "./domain/lines";

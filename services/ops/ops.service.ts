@@ -9,7 +9,7 @@ import type { Sequelize, Transaction } from "sequelize";
 import { DbMixin } from "../../mixins/db.mixin";
 import { OutboxMixin } from "../../mixins/outbox.mixin";
 import { OpsModels, defineOpsModels } from "../../models/ops";
-import type { Meta } from "../api/api.service";
+import type { Meta } from "../shared/meta";
 import { bizError } from "../shared/errors";
 import { DeadLetterStore, payloadDigest } from "./dead-letter-store";
 import { DEAD_LETTER_CHANNEL, DeadLetterDto, DeadLetterHeaders, DeadLetterPageSchema, DeadLetterSchema, ListDeadLettersParams } from "./ops.contracts";

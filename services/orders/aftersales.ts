@@ -4,7 +4,8 @@
  * remembers where it came from. An admin then
  *   - approves: REQUESTED → APPROVED, payments.refund (idempotent per request id) sends the money
  *     back through the payment channel, and the stock goes back when the order was never
- *     shipped; `payment.refunded` later completes the request and moves the order to REFUNDED;
+ *     shipped; `payment.refunded` later completes the request, moves the order to REFUNDED and
+ *     publishes `order.refunded` (in that transaction) for whoever gives back on refunds;
  *   - rejects: REQUESTED → REJECTED and the order returns to PAID or SHIPPED.
  * If payments refuses the refund (a 4xx), the request returns to REQUESTED; if payments is
  * unreachable it stays APPROVED and approving again retries the same refund.
@@ -13,8 +14,8 @@ import type { Transaction } from "sequelize";
 import { runUpdate } from "../shared/db";
 import { bizError, retryableError } from "../shared/errors";
 import { LifecycleHost, returnStock } from "./expiry";
-import { Who, afterSalesDto } from "./order-store";
-import { AfterSalesDto, OrderStatus, PaymentActions, PaymentRefundedEvent, RefundParams, RefundResult } from "./orders.contracts";
+import { Who, afterSalesDto, holdsOf, sourceOf } from "./order-store";
+import { AfterSalesDto, OrderEvents, OrderRefundedEvent, OrderStatus, PaymentActions, PaymentRefundedEvent, RefundParams, RefundResult } from "./orders.contracts";
 import type { EventEnvelope } from "../../mixins/outbox.mixin";
 
 export interface AfterSalesHost extends LifecycleHost {
@@ -126,6 +127,17 @@ export async function onRefunded(host: AfterSalesHost, env: EventEnvelope<Paymen
       host.logger.warn(`payment.refunded: after-sales ${d.afterSalesId} of ${d.orderNo} is not open; nothing to do`);
       return;
     }
+    // the money is back with the buyer: marketing returns spent points and takes back earned ones
+    const refunded: OrderRefundedEvent = {
+      orderNo: d.orderNo,
+      userId: Number(order.userId),
+      refundId: id,
+      amount: Number(d.amount),
+      payable: order.payable,
+      source: sourceOf(order),
+      holds: holdsOf(order),
+    };
+    await host.store.outbox(t, OrderEvents.REFUNDED, refunded);
     try {
       await host.store.transitionIn(t, d.orderNo, "refunded", system, { note: `refunded ${d.amount} (${d.refundNo})` });
     } catch (err) {

@@ -10,7 +10,7 @@ import { Op } from "sequelize";
 import { InventoryActions, ReleaseParams, Reservation, ReturnStockParams } from "../inventory/inventory.contracts";
 import { runUpdate } from "../shared/db";
 import { KEY_RETENTION_MS } from "./domain/idempotency";
-import type { OrderStore } from "./order-store";
+import { OrderStore, holdsOf, sourceOf } from "./order-store";
 import { OrderCancelledEvent, OrderEvents } from "./orders.contracts";
 
 export interface LifecycleHost {
@@ -47,19 +47,25 @@ export async function releaseStock(host: LifecycleHost, orderNo: string, reason:
   return true;
 }
 
-/** Cancel one order (buyer, admin or expiry) and give its stock back. */
+/** Cancel one order (buyer, admin or expiry) and give its holds back. */
 export async function cancelOrder(
   host: LifecycleHost,
   orderNo: string,
   how: { action: "cancel" | "expire"; who: Parameters<OrderStore["transition"]>[2]; reason: string; userId?: number; now?: Date },
 ) {
   const now = how.now ?? new Date();
+  const items = await host.store.lineItems(orderNo);
   const res = await host.store.transition(orderNo, how.action, how.who, {
     userId: how.userId,
     note: how.reason,
     set: { cancelled_at: now, cancel_reason: how.reason },
     guard: how.action === "expire" ? { sql: "expires_at <= ?", values: [now] } : undefined,
-    event: (o): [string, OrderCancelledEvent] => [OrderEvents.CANCELLED, { orderNo, userId: Number(o.userId), reason: how.reason }],
+    // the holds go back through this event (marketing unlocks the coupon, unfreezes the points);
+    // the stock is also released right below, the event being inventory's safety net
+    event: (o): [string, OrderCancelledEvent] => [
+      OrderEvents.CANCELLED,
+      { orderNo, userId: Number(o.userId), reason: how.reason, source: sourceOf(o), items, holds: holdsOf(o) },
+    ],
   });
   await releaseStock(host, orderNo, how.reason);
   return res;

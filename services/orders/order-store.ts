@@ -9,7 +9,7 @@ import type { Row } from "../../models/helpers";
 import type { OrderAttrs, OrderModels, AfterSalesAttrs } from "../../models/orders";
 import { runUpdate, withRetriedTransaction } from "../shared/db";
 import { bizError } from "../shared/errors";
-import type { AfterSalesDto, AfterSalesStatus, AddressSnapshot, OrderDto, OrderStatus, TimelineEntry } from "./orders.contracts";
+import type { AfterSalesDto, AfterSalesStatus, AddressSnapshot, OrderDto, OrderHolds, OrderSource, OrderStatus, TimelineEntry } from "./orders.contracts";
 import { Actor, OrderAction, isOrderStatus, planTransition } from "./domain/order-state";
 
 export interface StoreDeps {
@@ -49,6 +49,13 @@ export interface TransitionOpts {
 export type OrderRow = Row<OrderAttrs>;
 
 const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : null);
+
+/** What an order holds besides its stock, as the order row records it. */
+export const holdsOf = (o: Pick<OrderAttrs, "couponId" | "pointsUsed">): OrderHolds => ({
+  couponId: o.couponId === null || o.couponId === undefined ? null : Number(o.couponId),
+  points: Number(o.pointsUsed ?? 0),
+});
+export const sourceOf = (o: Pick<OrderAttrs, "source">): OrderSource => (o.source === "SECKILL" ? "SECKILL" : "NORMAL");
 
 export class OrderStore {
   constructor(private deps: StoreDeps) {}
@@ -144,7 +151,7 @@ export class OrderStore {
         orderNo: o.orderNo,
         userId: Number(o.userId),
         status: o.status as OrderStatus,
-        source: o.source as OrderDto["source"],
+        source: sourceOf(o),
         items: lines
           .filter((l) => l.orderNo === o.orderNo)
           .map((l) => ({
@@ -157,6 +164,11 @@ export class OrderStore {
             unitPrice: l.unitPrice,
             quantity: Number(l.quantity),
             subtotal: l.subtotal,
+            promotionId: l.promotionId === null ? null : Number(l.promotionId),
+            promotionDiscount: l.promotionDiscount,
+            couponDiscount: l.couponDiscount,
+            pointsDeduction: l.pointsDeduction,
+            payable: l.payable,
           })),
         address,
         itemsTotal: o.itemsTotal,

@@ -4,6 +4,7 @@
  */
 import { Page, s, schemaOf } from "../shared/schema";
 import { ORDER_STATUSES, OrderStatus } from "./domain/order-state";
+import type { AppliedCoupon, AppliedPromotion, Offers, Totals } from "./domain/pricing";
 
 export type { OrderStatus };
 
@@ -14,7 +15,20 @@ export const OrderEvents = {
   CANCELLED: "order.cancelled",
   SHIPPED: "order.shipped",
   COMPLETED: "order.completed",
+  /** money went back to the buyer for a refund request (whole or part of the order) */
+  REFUNDED: "order.refunded",
 } as const;
+
+/** Where an order came from: the HTTP checkout or a flash sale's order writer. */
+export type OrderSource = "NORMAL" | "SECKILL";
+
+/** What an unpaid order holds besides stock (stock is always held, keyed by the order number). */
+export interface OrderHolds {
+  /** the user coupon locked for this order */
+  couponId: number | null;
+  /** points frozen for this order */
+  points: number;
+}
 
 /** Channels orders consumes (published by payments), in consumer group "orders". */
 export { PaymentEvents } from "../payments/payments.contracts";
@@ -23,6 +37,8 @@ export const OrderActions = {
   GET_FOR_PAYMENT: "orders.getForPayment",
   REVIEWABLE: "orders.reviewable",
   EXISTING: "orders.existing",
+  /** the source-agnostic create-order command (HTTP checkout runs the same code in-process) */
+  CREATE_ORDER: "orders.createOrder",
 } as const;
 
 /** Order numbers are the references of the stock reservations checkout takes. */
@@ -36,6 +52,7 @@ export interface OrderLineItem {
 export interface OrderCreatedEvent {
   orderNo: string;
   userId: number;
+  source: OrderSource;
   payable: number;
   currency: string;
   expiresAt: string;
@@ -47,11 +64,32 @@ export interface OrderPaidEvent {
   paymentNo: string;
   amount: number;
   items: OrderLineItem[];
+  source: OrderSource;
+  /** money paid, fen (points earned are computed from it) */
+  payable: number;
+  /** the holds that become final: the coupon is USED, the frozen points spent */
+  holds: OrderHolds;
 }
 export interface OrderCancelledEvent {
   orderNo: string;
   userId: number;
   reason: string;
+  source: OrderSource;
+  items: OrderLineItem[];
+  /** the holds to give back */
+  holds: OrderHolds;
+}
+export interface OrderRefundedEvent {
+  orderNo: string;
+  userId: number;
+  /** the after-sales request this refund answers */
+  refundId: number;
+  /** money returned now, fen */
+  amount: number;
+  /** what the order was paid, fen (amount / payable is the share returned) */
+  payable: number;
+  source: OrderSource;
+  holds: OrderHolds;
 }
 export interface OrderShippedEvent {
   orderNo: string;
@@ -120,6 +158,81 @@ export interface OrderItemDto {
   unitPrice: number;
   quantity: number;
   subtotal: number;
+  /** this line's shares of the order's discounts (largest-remainder split; they add up to the order's) */
+  promotionId: number | null;
+  promotionDiscount: number;
+  couponDiscount: number;
+  pointsDeduction: number;
+  /** subtotal − the three shares: what this line costs the buyer (shipping excluded) */
+  payable: number;
+}
+
+/**
+ * orders.createOrder (internal): the one way an order comes into being, whatever its source.
+ * Lines come with their catalog snapshot and unit price (a flash sale's price for SECKILL); the
+ * command prices them with `offers` (none: no promotion, coupon or points), takes the holds
+ * (stock, then the coupon and the frozen points the offers use) in one saga keyed by the order
+ * number, and writes the order; a failure gives back what was taken, in reverse. The same
+ * (userId, idempotencyKey) returns the same order; the same key with another requestHash is
+ * IDEMPOTENCY_CONFLICT.
+ */
+export interface CreateOrderLine {
+  skuId: number;
+  productId: number;
+  categoryId: number;
+  /** the category and its ancestors (offer scopes); default [categoryId] */
+  categoryPath?: number[];
+  skuCode: string;
+  title: string;
+  attrs: Record<string, string>;
+  imageUrl: string | null;
+  unitPrice: number;
+  currency: string;
+  quantity: number;
+}
+export interface CreateOrderParams {
+  userId: number;
+  source: OrderSource;
+  idempotencyKey: string;
+  /** what the key stands for (e.g. a hash of the request body, or of the seckill ticket) */
+  requestHash: string;
+  address: AddressSnapshot;
+  lines: CreateOrderLine[];
+  offers?: Offers;
+  /** seconds the buyer has to pay; default by source: ORDER_PAYMENT_TIMEOUT or SECKILL_PAYMENT_TIMEOUT */
+  paymentTimeoutSec?: number;
+  remark?: string;
+}
+export interface CreateOrderResult {
+  order: OrderDto;
+  /** an earlier request with the key made it */
+  replayed: boolean;
+}
+
+/** POST /cart/quote: the totals an order of these lines would get, without creating it. */
+export interface QuoteParams {
+  items?: OrderLineItem[];
+  couponId?: number;
+  usePoints?: number;
+}
+export interface QuoteLineDto {
+  skuId: number;
+  productId: number;
+  title: string;
+  unitPrice: number;
+  quantity: number;
+  subtotal: number;
+  promotionId: number | null;
+  promotionDiscount: number;
+  couponDiscount: number;
+  pointsDeduction: number;
+  payable: number;
+}
+export interface QuoteDto {
+  lines: QuoteLineDto[];
+  totals: Totals;
+  promotions: AppliedPromotion[];
+  coupon?: AppliedCoupon;
 }
 
 export interface TimelineEntry {
@@ -175,6 +288,17 @@ export interface AfterSalesDto {
 // ── response schemas (OpenAPI), checked against the types above by tsc ─────────────────────
 
 const orderStatus = s.enum(ORDER_STATUSES);
+const lineShares = {
+  promotionId: s.nullable(s.integer()),
+  promotionDiscount: s.money(),
+  couponDiscount: s.money(),
+  pointsDeduction: s.money(),
+  payable: s.money(),
+};
+const totals = s.named(
+  "PriceTotals",
+  s.object({ itemsTotal: s.money(), discount: s.money(), pointsDeduction: s.money(), shippingFee: s.money(), payable: s.money(), currency: s.string() }),
+);
 
 export const OrderSchema = schemaOf<OrderDto>()(
   s.named(
@@ -197,6 +321,7 @@ export const OrderSchema = schemaOf<OrderDto>()(
             unitPrice: s.money(),
             quantity: s.integer({ minimum: 1 }),
             subtotal: s.money(),
+            ...lineShares,
           }),
         ),
       ),
@@ -258,3 +383,32 @@ export const AfterSalesSchema = schemaOf<AfterSalesDto>()(
   ),
 );
 export const AfterSalesPageSchema = schemaOf<Page<AfterSalesDto>>()(s.page(AfterSalesSchema));
+
+export const QuoteSchema = schemaOf<QuoteDto>()(
+  s.named(
+    "Quote",
+    s.object(
+      {
+        lines: s.array(
+          s.named(
+            "QuoteLine",
+            s.object({ skuId: s.integer(), productId: s.integer(), title: s.string(), unitPrice: s.money(), quantity: s.integer({ minimum: 1 }), subtotal: s.money(), ...lineShares }),
+          ),
+        ),
+        totals,
+        promotions: s.array(
+          s.named(
+            "AppliedPromotion",
+            s.object({ id: s.integer(), name: s.string(), type: s.enum(["FULL_REDUCTION", "DISCOUNT"]), discount: s.money(), skuIds: s.array(s.integer()) }),
+          ),
+        ),
+      },
+      {
+        coupon: s.named(
+          "AppliedCoupon",
+          s.object({ id: s.integer(), templateId: s.integer(), name: s.string(), type: s.enum(["FIXED", "PERCENT"]), value: s.integer(), discount: s.money() }),
+        ),
+      },
+    ),
+  ),
+);

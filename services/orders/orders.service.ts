@@ -9,12 +9,13 @@ import type { Sequelize, Transaction } from "sequelize";
 import { DbMixin } from "../../mixins/db.mixin";
 import { EventEnvelope, OutboxMixin } from "../../mixins/outbox.mixin";
 import { OrderModels, defineOrderModels } from "../../models/orders";
-import type { Meta } from "../api/api.service";
+import type { Meta } from "../shared/meta";
 import { MallConfig, configOf } from "../shared/config";
 import { s } from "../shared/schema";
 import { bizError } from "../shared/errors";
 import { approveRefund, onRefunded, rejectRefund, requestRefund } from "./aftersales";
-import { CreateOrderParams, placeOrder } from "./checkout";
+import { CheckoutParams, placeOrder, quote } from "./checkout";
+import { createOrder } from "./create-order";
 import { ORDER_STATUSES } from "./domain/order-state";
 import { cancelOrder, sweepOnce } from "./expiry";
 import { OrderStore, afterSalesDto } from "./order-store";
@@ -23,6 +24,8 @@ import {
   AfterSalesDto,
   AfterSalesPageSchema,
   AfterSalesSchema,
+  CreateOrderParams,
+  CreateOrderResult,
   ExistingParams,
   GetForPaymentParams,
   OrderCompletedEvent,
@@ -34,6 +37,9 @@ import {
   PaymentEvents,
   PaymentRefundedEvent,
   PaymentSucceededEvent,
+  QuoteDto,
+  QuoteParams,
+  QuoteSchema,
   ReviewableParams,
   ReviewableResult,
 } from "./orders.contracts";
@@ -45,7 +51,6 @@ export type OrdersThis = Service & {
   models: OrderModels;
   sequelize: Sequelize;
   store: OrderStore;
-  paymentTimeoutSec: number;
   $sweepTimer?: NodeJS.Timeout;
   $sweeping?: Promise<unknown> | null;
   $sweepStopped?: boolean;
@@ -62,6 +67,75 @@ const pageParams = {
 };
 const statusFilter = { type: "enum", values: [...ORDER_STATUSES], optional: true };
 const adminNote = { note: { type: "string", max: 255, optional: true, trim: true } };
+const positiveId = { type: "number", integer: true, positive: true };
+const itemsParam = {
+  type: "array",
+  min: 1,
+  max: 100,
+  items: { type: "object", strict: true, props: { skuId: positiveId, quantity: { type: "number", integer: true, min: 1, max: 99 } } },
+};
+/** what checkout and the quote take besides the address */
+const offerParams = {
+  items: { ...itemsParam, optional: true },
+  couponId: { ...positiveId, optional: true },
+  usePoints: { type: "number", integer: true, min: 0, max: 100_000_000, optional: true },
+};
+const OFFER_ERRORS = ["COUPON_NOT_FOUND", "COUPON_NOT_APPLICABLE", "COUPON_EXPIRED", "INSUFFICIENT_POINTS", "POINTS_CAP_EXCEEDED"] as const;
+const money = { type: "number", integer: true, min: 0 };
+const text = (max: number) => ({ type: "string", max });
+const scope = { type: "object", strict: true, props: { categoryIds: { type: "array", items: positiveId, optional: true }, productIds: { type: "array", items: positiveId, optional: true } } };
+const createOrderParams = {
+  userId: positiveId,
+  source: { type: "enum", values: ["NORMAL", "SECKILL"] },
+  idempotencyKey: { type: "string", min: 1, max: 128 },
+  requestHash: { type: "string", min: 1, max: 64 },
+  address: {
+    type: "object",
+    props: { id: positiveId, name: text(64), mobile: text(32), province: text(64), city: text(64), district: text(64), detail: text(255) },
+  },
+  lines: {
+    type: "array",
+    min: 1,
+    max: 100,
+    items: {
+      type: "object",
+      strict: true,
+      props: {
+        skuId: positiveId,
+        productId: positiveId,
+        categoryId: positiveId,
+        categoryPath: { type: "array", items: positiveId, optional: true },
+        skuCode: text(64),
+        title: text(200),
+        attrs: { type: "record", key: { type: "string" }, value: { type: "string" } },
+        imageUrl: { type: "string", max: 512, nullable: true },
+        unitPrice: money,
+        currency: { type: "string", length: 3 },
+        quantity: { type: "number", integer: true, min: 1, max: 99 },
+      },
+    },
+  },
+  offers: {
+    type: "object",
+    optional: true,
+    strict: true,
+    props: {
+      promotions: {
+        type: "array",
+        items: { type: "object", props: { id: positiveId, name: "string", type: { type: "enum", values: ["FULL_REDUCTION", "DISCOUNT"] }, rules: { type: "array", items: "object" }, scope } },
+      },
+      coupon: {
+        type: "object",
+        nullable: true,
+        props: { id: positiveId, templateId: positiveId, name: "string", type: { type: "enum", values: ["FIXED", "PERCENT"] }, value: money, threshold: money, scope, validTo: "string" },
+      },
+      usePoints: money,
+      pointsBalance: money,
+    },
+  },
+  paymentTimeoutSec: { type: "number", integer: true, min: 1, optional: true },
+  remark: { type: "string", max: 255, optional: true },
+};
 
 const OrdersService = {
   name: "orders",
@@ -77,31 +151,45 @@ const OrdersService = {
         status: 201,
         response: OrderSchema,
         idempotencyKey: "required",
-        errors: ["IDEMPOTENCY_CONFLICT", "ORDER_REQUEST_IN_PROGRESS", "ADDRESS_NOT_FOUND", "SKU_NOT_FOUND", "PRODUCT_OFF_SALE", "CART_EMPTY", "OUT_OF_STOCK", "COUPON_NOT_APPLICABLE", "INSUFFICIENT_POINTS"],
+        errors: [
+          "IDEMPOTENCY_CONFLICT",
+          "ORDER_REQUEST_IN_PROGRESS",
+          "ADDRESS_NOT_FOUND",
+          "SKU_NOT_FOUND",
+          "PRODUCT_OFF_SALE",
+          "CART_EMPTY",
+          "OUT_OF_STOCK",
+          "CURRENCY_MISMATCH",
+          ...OFFER_ERRORS,
+        ],
       },
       summary: "Place an order (Idempotency-Key required); without items, the selected cart lines",
-      params: {
-        addressId: { type: "number", integer: true, positive: true },
-        items: {
-          type: "array",
-          optional: true,
-          min: 1,
-          max: 100,
-          items: {
-            type: "object",
-            strict: true,
-            props: { skuId: { type: "number", integer: true, positive: true }, quantity: { type: "number", integer: true, min: 1, max: 99 } },
-          },
-        },
-        couponId: { type: "number", integer: true, positive: true, optional: true },
-        usePoints: { type: "number", integer: true, min: 0, max: 100_000_000, optional: true },
-        remark: { type: "string", max: 255, optional: true, trim: true },
-      },
-      async handler(this: OrdersThis, ctx: Ctx<CreateOrderParams>) {
+      params: { addressId: { type: "number", integer: true, positive: true }, ...offerParams, remark: { type: "string", max: 255, optional: true, trim: true } },
+      async handler(this: OrdersThis, ctx: Ctx<CheckoutParams>) {
         const { order, replayed } = await placeOrder(this, ctx);
         ctx.meta.$statusCode = 201;
         if (replayed) ctx.meta.$responseHeaders = { "Idempotent-Replayed": "true" };
         return order;
+      },
+    },
+
+    quote: {
+      rest: "POST /cart/quote",
+      openapi: { response: QuoteSchema, errors: ["SKU_NOT_FOUND", "PRODUCT_OFF_SALE", "CART_EMPTY", "CURRENCY_MISMATCH", ...OFFER_ERRORS] },
+      summary: "Price the given items (or the selected cart lines) with promotions, a coupon and points, as checkout would; nothing is taken",
+      params: offerParams,
+      handler(this: OrdersThis, ctx: Ctx<QuoteParams>): Promise<QuoteDto> {
+        return quote(ctx);
+      },
+    },
+
+    createOrder: {
+      visibility: "public",
+      bulkhead: { enabled: true, concurrency: 32, maxQueueSize: 1000 },
+      summary: "Internal: create an order from priced lines, whatever its source (the seckill writer); once per (userId, idempotencyKey)",
+      params: createOrderParams,
+      handler(this: OrdersThis, ctx: Context<CreateOrderParams>): Promise<CreateOrderResult> {
+        return createOrder(this, ctx, ctx.params);
       },
     },
 
@@ -330,7 +418,6 @@ const OrdersService = {
 
   created(this: OrdersThis) {
     this.cfg = configOf(this);
-    this.paymentTimeoutSec = this.cfg.orderPaymentTimeoutSec;
     this.store = new OrderStore({ sequelize: this.sequelize, models: this.models, outbox: (t, c, d) => this.outbox(t, c, d) });
   },
 

@@ -10,7 +10,7 @@ import { CatalogActions } from "../catalog/catalog.contracts";
 import { retryableError } from "../shared/errors";
 import type { EventEnvelope } from "../../mixins/outbox.mixin";
 import type { AfterSalesHost } from "./aftersales";
-import type { Who } from "./order-store";
+import { Who, holdsOf, sourceOf } from "./order-store";
 import { OrderEvents, OrderPaidEvent, OrderStatus, PaymentActions, PaymentSucceededEvent, RefundParams, RefundResult, autoRefundId } from "./orders.contracts";
 
 const errType = (err: unknown) => (err as { type?: string })?.type;
@@ -34,7 +34,10 @@ export async function onPaymentSucceeded(host: AfterSalesHost, env: EventEnvelop
           host.store.transitionIn(t, d.orderNo, "pay", system, {
             note: `paid ${d.amount} ${d.currency} by ${d.channel} (${d.paymentNo})`,
             set: { paid_at: new Date(), payment_no: d.paymentNo },
-            event: (o): [string, OrderPaidEvent] => [OrderEvents.PAID, { orderNo: d.orderNo, userId: Number(o.userId), paymentNo: d.paymentNo, amount: Number(d.amount), items }],
+            event: (o): [string, OrderPaidEvent] => [
+              OrderEvents.PAID,
+              { orderNo: d.orderNo, userId: Number(o.userId), paymentNo: d.paymentNo, amount: Number(d.amount), items, source: sourceOf(o), payable: o.payable, holds: holdsOf(o) },
+            ],
           }),
         );
         if (r.applied) {

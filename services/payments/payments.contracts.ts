@@ -33,18 +33,8 @@ export const walletRefundReference = (refundNo: string) => `refund:${refundNo}`;
 /** afterSalesId of the automatic refund of a payment that landed on a cancelled/expired order. */
 export const autoRefundId = (paymentNo: string) => `auto-${paymentNo}`;
 
-/** orders.getForPayment (internal, implemented by orders). */
-export interface OrderForPaymentParams {
-  orderNo: string;
-}
-export interface OrderForPayment {
-  orderNo: string;
-  userId: number;
-  status: string;
-  payable: number;
-  currency: string;
-  expiresAt: string | null;
-}
+/** orders.getForPayment (internal): its contract is orders' (type-only: orders.contracts imports this file at run time). */
+export type { GetForPaymentParams as OrderForPaymentParams, OrderForPayment } from "../orders/orders.contracts";
 
 /** POST /payments */
 export interface CreatePaymentParams {

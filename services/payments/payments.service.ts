@@ -13,7 +13,7 @@ import type { Sequelize, Transaction } from "sequelize";
 import { DbMixin } from "../../mixins/db.mixin";
 import { OutboxMixin } from "../../mixins/outbox.mixin";
 import { PaymentModels, PaymentAttrs, definePaymentModels } from "../../models/payments";
-import type { Meta } from "../api/api.service";
+import type { Meta } from "../shared/meta";
 import { MallConfig, configOf } from "../shared/config";
 import { bizError, retryableError } from "../shared/errors";
 import { enabledChannels, payability } from "./domain/payment-state";

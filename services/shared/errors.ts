@@ -122,6 +122,18 @@ export const ERRORS = {
   COUPON_LIMIT_REACHED: { status: 409, code: 90003, message: "coupon per-user limit reached" },
   COUPON_NOT_APPLICABLE: { status: 409, code: 90004, message: "coupon does not apply to this order" },
   INSUFFICIENT_POINTS: { status: 409, code: 90005, message: "not enough points" },
+  COUPON_TEMPLATE_NOT_FOUND: { status: 404, code: 90101, message: "coupon template not found" },
+  COUPON_TEMPLATE_IN_USE: { status: 409, code: 90102, message: "coupons of this template were claimed: disable it instead of deleting it" },
+  COUPON_NOT_CLAIMABLE: { status: 409, code: 90103, message: "this coupon cannot be claimed now" },
+  COUPON_EXPIRED: { status: 409, code: 90104, message: "coupon has expired" },
+  COUPON_TERMS_INVALID: { status: 422, code: 90105, message: "coupon terms are inconsistent" },
+  OFFER_WINDOW_INVALID: { status: 422, code: 90106, message: "the validity window must end after it starts" },
+  COUPON_QUANTITY_BELOW_CLAIMED: { status: 409, code: 90107, message: "total quantity cannot go below the coupons already claimed" },
+  PROMOTION_NOT_FOUND: { status: 404, code: 90108, message: "promotion not found" },
+  PROMOTION_RULES_INVALID: { status: 422, code: 90109, message: "promotion rules are inconsistent" },
+  POINTS_REFERENCE_CONFLICT: { status: 409, code: 90501, message: "this order or key already moved points for another user or amount" },
+  POINTS_HOLD_RELEASED: { status: 409, code: 90502, message: "the points of this order were already given back" },
+  POINTS_CAP_EXCEEDED: { status: 422, code: 90090, message: "points may pay at most half of the goods" },
 
   // messages 95000–95999
   TEMPLATE_NOT_FOUND: { status: 404, code: 95001, message: "message template not found" },

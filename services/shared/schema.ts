@@ -57,6 +57,8 @@ export const s = {
   record: <T>(values: Schema<T>) => make<Record<string, T>>({ type: "object", additionalProperties: values }),
 
   object,
+  /** a value matching exactly one of two schemas (e.g. the tiers of two promotion types) */
+  oneOf: <A, B>(a: Schema<A>, b: Schema<B>) => make<A | B>({ oneOf: [a, b] }),
 
   /** T or null. A named schema is inlined here: a component cannot be both nullable and not. */
   nullable: <T>(schema: Schema<T>) => {

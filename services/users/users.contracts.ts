@@ -3,6 +3,14 @@ import { Page, s, schemaOf } from "../shared/schema";
 
 export const UserEvents = { REGISTERED: "user.registered" } as const;
 
+/** Internal actions other services call. */
+export const UserActions = {
+  /** an address, only if it belongs to userId (GetAddressParams → AddressDto) */
+  GET_ADDRESS: "users.getAddress",
+  /** a user's public profile ({ id } → PublicUser) */
+  GET: "users.get",
+} as const;
+
 /**
  * Broker broadcast (cache invalidation only, DESIGN "Events"): access tokens of `userId` issued
  * before `epoch` are void. Gateways apply it at once; the KV marker is what guarantees it.

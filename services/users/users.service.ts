@@ -9,7 +9,7 @@ import { Op } from "sequelize";
 import { DbMixin } from "../../mixins/db.mixin";
 import { OutboxMixin } from "../../mixins/outbox.mixin";
 import { defineUserModels } from "../../models/users";
-import type { Meta } from "../api/api.service";
+import type { Meta } from "../shared/meta";
 import { configOf } from "../shared/config";
 import { bizError, validationError } from "../shared/errors";
 import { acquireKv, releaseKv } from "../shared/kv";

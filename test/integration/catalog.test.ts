@@ -276,7 +276,7 @@ describe("internal actions", () => {
     const on = skus.find((s) => s.skuId === ids.enTomato.skus[0].id);
     expect(on).toEqual({
       skuId: ids.enTomato.skus[0].id, productId: ids.enTomato.id, skuCode: "FX-EN-TOM", title: "Organic Tomato Pack",
-      attrs: { weight: "750g" }, price: 1590, currency: "CNY", status: "ON_SALE", imageUrl: null, categoryId: ids.veg.id,
+      attrs: { weight: "750g" }, price: 1590, currency: "CNY", status: "ON_SALE", imageUrl: null, categoryId: ids.veg.id, categoryPath: [ids.veg.id, ids.food.id],
     });
     expect(skus.find((s) => s.skuId === ids.offSale.skus[0].id).status).toBe("OFF_SALE");
   });

@@ -13,7 +13,7 @@ jest.setTimeout(120_000);
 
 const shapes: [string, Parameters<typeof startShop>[0]][] = [
   ["embedded", { shape: "embedded" }],
-  ["cluster", { shape: "cluster", nodes: [["api"], ["users", "catalog", "inventory", "cart", "orders", "payments"]] }],
+  ["cluster", { shape: "cluster", nodes: [["api"], ["users", "catalog", "inventory", "cart", "orders", "payments", "marketing"]] }],
 ];
 
 const ADDRESS = { name: "Home", mobile: "13800000000", province: "Zhejiang", city: "Hangzhou", district: "Xihu", detail: "1 Lake Road" };
@@ -229,6 +229,10 @@ describe.each(shapes)("Idempotency-Key (%s)", (_name, opts) => {
         "catalog.createBrand",
         "catalog.createCategory",
         "catalog.createReview",
+        "marketing.claim",
+        "marketing.createPromotion",
+        "marketing.createTemplate",
+        "marketing.grantPoints",
         "orders.create",
         "orders.requestRefund",
         "payments.create",

@@ -219,12 +219,16 @@ describe("embedded: every documented operation answers as the document says", ()
     await api("patch", "/api/v1/cart/items/{skuId}", { token, path: { skuId: catalog.skuId }, body: { quantity: 3 }, expect: 200 });
     await api("patch", "/api/v1/cart/items", { token, body: { selected: false, skuIds: [catalog.otherSkuId] }, expect: 200 });
     await api("delete", "/api/v1/cart/items/{skuId}", { token, path: { skuId: catalog.otherSkuId }, expect: 200 });
+    const quoted = await api("post", "/api/v1/cart/quote", { token, body: {}, expect: 200 });
+    // a coupon that is not the buyer's is answered like one that does not exist
+    await api("post", "/api/v1/cart/quote", { token, body: { couponId: 999_999 }, expect: 404 });
 
     const idem = key();
     const placed = await api("post", "/api/v1/orders", { token, body: { addressId: buyer.addressId }, headers: { "idempotency-key": idem }, expect: 201 });
     const replay = await api("post", "/api/v1/orders", { token, body: { addressId: buyer.addressId }, headers: { "idempotency-key": idem }, expect: 201 });
     expect(replay.headers.get("idempotent-replayed")).toBe("true");
     expect(replay.body.data.orderNo).toBe(placed.body.data.orderNo);
+    expect(placed.body.data.payable).toBe(quoted.body.data.totals.payable);
     await api("delete", "/api/v1/cart", { token, expect: 200 });
     const orderNo = placed.body.data.orderNo as string;
     await api("get", "/api/v1/orders", { token, expect: 200 });
@@ -286,6 +290,42 @@ describe("embedded: every documented operation answers as the document says", ()
     await api("post", "/api/v1/admin/refunds/{id}/reject", { token: admin, path: { id: request.body.data.id }, body: { note: "no" }, expect: 200 });
   });
 
+  it("marketing: coupon templates, claims, my coupons and promotions", async () => {
+    const token = buyer.token;
+    const window = { validFrom: new Date(Date.now() - 3_600_000).toISOString(), validTo: new Date(Date.now() + 3_600_000).toISOString() };
+    const coupon = { name: "OA coupon", type: "FIXED", value: 500, threshold: 5000, totalQuantity: 10, perUserLimit: 1, ...window, scope: { productIds: [catalog.productId] } };
+    const tpl = await api("post", "/api/v1/admin/coupon-templates", { token: admin, body: coupon, headers: { "idempotency-key": key() }, expect: 201 });
+    const id = tpl.body.data.id;
+    await api("get", "/api/v1/admin/coupon-templates", { token: admin, query: { enabled: "true" }, expect: 200 });
+    await api("patch", "/api/v1/admin/coupon-templates/{id}", { token: admin, path: { id }, body: { totalQuantity: 20 }, expect: 200 });
+    await api("get", "/api/v1/coupon-templates", { expect: 200 });
+    await api("post", "/api/v1/coupon-templates/{id}/claim", { token, path: { id }, expect: 201 });
+    await api("post", "/api/v1/coupon-templates/{id}/claim", { token, path: { id }, expect: 409 });
+    await api("get", "/api/v1/users/me/coupons", { token, query: { status: "UNUSED" }, expect: 200 });
+    await api("delete", "/api/v1/admin/coupon-templates/{id}", { token: admin, path: { id }, expect: 409 });
+    const spare = await api("post", "/api/v1/admin/coupon-templates", { token: admin, body: { ...coupon, name: "OA spare" }, expect: 201 });
+    await api("delete", "/api/v1/admin/coupon-templates/{id}", { token: admin, path: { id: spare.body.data.id }, expect: 200 });
+    await api("post", "/api/v1/admin/coupon-templates", { token: admin, body: { ...coupon, type: "PERCENT", value: 10_001 }, expect: 422 });
+
+    const promotion = {
+      name: "OA promotion",
+      type: "FULL_REDUCTION",
+      rules: [{ threshold: 10_000, off: 1_000 }],
+      startAt: window.validFrom,
+      endAt: window.validTo,
+      scope: { categoryIds: [catalog.categoryId] },
+    };
+    const promo = await api("post", "/api/v1/admin/promotions", { token: admin, body: promotion, headers: { "idempotency-key": key() }, expect: 201 });
+    await api("get", "/api/v1/admin/promotions", { token: admin, expect: 200 });
+    await api("patch", "/api/v1/admin/promotions/{id}", { token: admin, path: { id: promo.body.data.id }, body: { type: "DISCOUNT", rules: [{ threshold: 0, rateBp: 9_000 }] }, expect: 200 });
+    await api("get", "/api/v1/promotions", { expect: 200 });
+    await api("delete", "/api/v1/admin/promotions/{id}", { token: admin, path: { id: promo.body.data.id }, expect: 200 });
+    await api("post", "/api/v1/admin/promotions", { token: admin, body: { ...promotion, rules: [{ threshold: 1_000, off: 1_000 }] }, expect: 422 });
+
+    await api("post", "/api/v1/admin/users/{id}/points", { token: admin, path: { id: buyer.id }, body: { points: 500, reason: "OA points" }, headers: { "idempotency-key": key() }, expect: 200 });
+    await api("get", "/api/v1/users/me/points", { token, expect: 200 });
+  });
+
   it("errors answer with a declared status and the error envelope", async () => {
     const token = buyer.token;
     await api("get", "/api/v1/users/me", { expect: 401 });
@@ -327,7 +367,7 @@ describe("cluster: the gateway on its own node serves the same document", () => 
   let cluster: Shop;
 
   beforeAll(async () => {
-    cluster = await startShop({ shape: "cluster", nodes: [["api"], ["users", "catalog", "inventory", "cart", "orders", "payments", "ops"]] });
+    cluster = await startShop({ shape: "cluster", nodes: [["api"], ["users", "catalog", "inventory", "cart", "orders", "payments", "marketing", "ops"]] });
   }, 90_000);
 
   afterAll(async () => {

@@ -11,6 +11,7 @@ const sku = (skuId: number, price: number, status: "ON_SALE" | "OFF_SALE" = "ON_
   currency: "CNY",
   status,
   imageUrl: null,
+  categoryId: 7,
 });
 
 describe("cart: rules", () => {
@@ -44,11 +45,24 @@ describe("cart: rules", () => {
     expect(view.items.find((i) => i.skuId === 5)).toMatchObject({ unitPrice: null, subtotal: 0, title: null });
     // selected and on sale: SKU 1 and SKU 4 (short, but priced)
     const expected = priceOrder([
-      { skuId: 4, unitPrice: 100, quantity: 9, currency: "CNY" },
-      { skuId: 1, unitPrice: 2500, quantity: 2, currency: "CNY" },
+      { skuId: 1, productId: 101, categoryId: 7, unitPrice: 2500, quantity: 2, currency: "CNY" },
+      { skuId: 4, productId: 104, categoryId: 7, unitPrice: 100, quantity: 9, currency: "CNY" },
     ]).totals;
     expect(view.totals).toEqual({ ...expected, selectedCount: 2 });
     expect(view.totals).toMatchObject({ itemsTotal: 5900, shippingFee: 1000, payable: 6900 });
+  });
+
+  it("takes the promotions off the selected lines they cover, never a coupon or points", () => {
+    const lines = [
+      { skuId: 1, quantity: 4, selected: true, addedAt: 1 },
+      { skuId: 2, quantity: 1, selected: false, addedAt: 2 },
+    ];
+    const skus = new Map([sku(1, 2500), sku(2, 9999)].map((s) => [s.skuId, s]));
+    const promotion = { id: 3, name: "100 off 10", type: "FULL_REDUCTION" as const, rules: [{ threshold: 10000, off: 1000 }], scope: { productIds: [101, 102] } };
+    const view = buildView(lines, skus, null, [promotion]);
+    // only the selected line counts: 100 yuan reaches the tier; 90 yuan left pays shipping
+    expect(view.totals).toMatchObject({ itemsTotal: 10000, discount: 1000, pointsDeduction: 0, shippingFee: 1000, payable: 10000, selectedCount: 1 });
+    expect(buildView(lines, skus, null, [{ ...promotion, scope: { productIds: [102] } }]).totals.discount).toBe(0);
   });
 
   it("shows availability as unknown when inventory did not answer", () => {

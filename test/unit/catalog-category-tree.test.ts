@@ -1,4 +1,4 @@
-import { buildTree, createsCycle, subtreeIds } from "../../services/catalog/domain/category-tree";
+import { ancestorIds, buildTree, createsCycle, subtreeIds } from "../../services/catalog/domain/category-tree";
 
 const rows = [
   { id: 1, name: "Food", parentId: null, sort: 2 },
@@ -21,6 +21,12 @@ describe("category tree", () => {
     expect(subtreeIds(rows, 3)).toEqual([3]);
   });
 
+  it("lists a category and its ancestors, nearest first", () => {
+    expect(ancestorIds(rows, 3)).toEqual([3, 2, 1]);
+    expect(ancestorIds(rows, 1)).toEqual([1]);
+    expect(ancestorIds(rows, 99)).toEqual([99]);
+  });
+
   it("refuses to make a category its own ancestor", () => {
     expect(createsCycle(rows, 1, 1)).toBe(true);
     expect(createsCycle(rows, 1, 3)).toBe(true); // grandchild
@@ -37,5 +43,6 @@ describe("category tree", () => {
     ];
     expect(createsCycle(corrupt, 3, 1)).toBe(true);
     expect(subtreeIds(corrupt, 1).sort()).toEqual([1, 2]);
+    expect(ancestorIds(corrupt, 1)).toEqual([1, 2]);
   });
 });

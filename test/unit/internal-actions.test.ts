@@ -43,6 +43,8 @@ const MONEY_MOVING = [
   "inventory.returnStock",
   "catalog.addSales",
   "orders.sweepExpired",
+  "marketing.lockCoupon",
+  "marketing.releaseCoupon",
 ];
 
 describe("internal actions", () => {

@@ -1,7 +1,7 @@
 /**
  * Categories form a tree of any depth. These pure functions build the public tree, find a
- * category's subtree (the product filter "category including its sub-categories") and refuse a
- * move that would make a category its own ancestor.
+ * category's subtree (the product filter "category including its sub-categories") and its
+ * ancestors (offer scopes), and refuse a move that would make a category its own ancestor.
  */
 
 export interface CategoryRow {
@@ -59,6 +59,21 @@ export function subtreeIds(rows: CategoryRow[], id: number): number[] {
     }
   }
   return [...seen];
+}
+
+/**
+ * `id` and its ancestors, nearest first (what an offer scoped to a parent category covers).
+ * Stops at a missing parent or a corrupt cycle.
+ */
+export function ancestorIds(rows: CategoryRow[], id: number): number[] {
+  const parentOf = new Map(rows.map((r) => [r.id, r.parentId]));
+  const path: number[] = [];
+  let cur: number | null | undefined = id;
+  while (cur !== null && cur !== undefined && !path.includes(cur)) {
+    path.push(cur);
+    cur = parentOf.get(cur);
+  }
+  return path;
 }
 
 /**
