@@ -2,7 +2,7 @@
  * Sequelize models of the orders service (tables created by migrations/0500-orders.ts). Status
  * changes never go through these models: they are conditional UPDATEs in services/orders.
  */
-import { DataTypes, Model, ModelStatic, Sequelize } from "sequelize";
+import { DataTypes, ModelStatic, Sequelize } from "sequelize";
 import { Row, bigintNumber, idType, jsonColumn } from "./helpers";
 
 

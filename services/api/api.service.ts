@@ -19,7 +19,7 @@ import { acquireSequelize, releaseSequelize } from "../shared/db";
 import { bizError } from "../shared/errors";
 import { KvStore, acquireKv, releaseKv } from "../shared/kv";
 import { withLogScope } from "../shared/logging";
-import { AuthUser, EpochCache, isSessionRevoked, verifyAccessToken } from "../shared/tokens";
+import { EpochCache, isSessionRevoked, verifyAccessToken } from "../shared/tokens";
 import { SESSION_EPOCH_CHANGED, SessionEpochChanged } from "../users/users.contracts";
 import { clientErrorResponse, mapError, success } from "./envelope";
 import { ActionInfo, AliasInfo, buildOpenApi } from "./openapi";

@@ -1,5 +1,6 @@
 /** What other services and clients may rely on from `cart`. */
 import { s, schemaOf } from "../shared/schema";
+import { action } from "../shared/actions";
 
 export const CartActions = {
   /** internal: the selected lines of a user's cart, for checkout */
@@ -107,3 +108,9 @@ export const CartSchema = schemaOf<CartView>()(
     }),
   ),
 );
+
+/** Typed descriptors of cart's internal actions (services/shared/actions.ts). */
+export const CartCalls = {
+  selectedLines: action<SelectedLinesParams, CartLine[]>(CartActions.SELECTED_LINES),
+  removeLines: action<RemoveLinesParams, unknown>(CartActions.REMOVE_LINES),
+} as const;

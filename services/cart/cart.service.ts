@@ -10,8 +10,7 @@ import type { Context, Service, ServiceSchema } from "moleculer";
 import { DbMixin } from "../../mixins/db.mixin";
 import { CartModels, defineCartModels } from "../../models/cart";
 import type { Meta } from "../shared/meta";
-import { CatalogActions, GetSkusParams, SkuSnapshot } from "../catalog/catalog.contracts";
-import { GetManyParams, InventoryActions, StockLevel } from "../inventory/inventory.contracts";
+import { StockLevel } from "../inventory/inventory.contracts";
 import type { PromotionOffer } from "../marketing/marketing.contracts";
 import { fetchOffers } from "../orders/offers";
 import { MallConfig, configOf } from "../shared/config";
@@ -20,6 +19,9 @@ import { KvStore, RedisKv, acquireKv, releaseKv } from "../shared/kv";
 import { CartLine, CartSchema, CartView, RemoveLinesParams, SelectedLinesParams } from "./cart.contracts";
 import { CartStore, RedisCartStore, SqlCartStore } from "./cart-store";
 import { MAX_LINE_QUANTITY, SkuInfo, buildView } from "./domain/cart-rules";
+import { callAction } from "../shared/actions";
+import { InventoryCalls } from "../inventory/inventory.contracts";
+import { CatalogCalls } from "../catalog/catalog.contracts";
 
 type Ctx<P = Record<string, never>> = Context<P, Meta>;
 
@@ -152,7 +154,7 @@ const CartService = {
   methods: {
     async skuInfo(this: CartThis, ctx: Ctx<unknown>, skuIds: number[]) {
       if (!skuIds.length) return new Map<number, SkuInfo>();
-      const skus = await ctx.call<SkuSnapshot[], GetSkusParams>(CatalogActions.getSkus, { ids: skuIds });
+      const skus = await callAction(ctx, CatalogCalls.getSkus, { ids: skuIds });
       return new Map(skus.map((s) => [s.skuId, s]));
     },
 
@@ -173,7 +175,7 @@ const CartService = {
       const [skus, levels] = await Promise.all([
         this.skuInfo(ctx, ids),
         ids.length
-          ? ctx.call<StockLevel[], GetManyParams>(InventoryActions.GET_MANY, { skuIds: ids }).catch((err) => {
+          ? callAction(ctx, InventoryCalls.getMany, { skuIds: ids }).catch((err) => {
               // availability is advisory here: show the cart without it rather than fail
               this.logger.warn("cart view: inventory did not answer", err?.message ?? err);
               return null;

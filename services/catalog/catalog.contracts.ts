@@ -3,6 +3,7 @@
  * and the broker event inventory broadcasts when stock changes.
  */
 import { s, schemaOf } from "../shared/schema";
+import { action } from "../shared/actions";
 
 export type ProductStatus = "ON_SALE" | "OFF_SALE";
 export const PRODUCT_STATUSES: ProductStatus[] = ["ON_SALE", "OFF_SALE"];
@@ -258,3 +259,8 @@ export const UploadResultSchema = schemaOf<UploadResult>()(
 );
 /** POST /uploads (multipart/form-data) */
 export const UploadBodySchema = s.object({ file: s.binary() });
+
+/** Typed descriptors of catalog's internal actions (services/shared/actions.ts). */
+export const CatalogCalls = {
+  getSkus: action<GetSkusParams, SkuSnapshot[]>(CatalogActions.getSkus),
+} as const;

@@ -8,19 +8,7 @@ import type { ProductModel, SkuModel } from "../../models/catalog";
 import { isUniqueViolation } from "../shared/db";
 import { bizError, validationError } from "../shared/errors";
 import { DETAIL_TTL, LIST_TTL, keys } from "./cache";
-import {
-  AddSalesResult,
-  InventoryActions,
-  InventoryGetManyParams,
-  InventoryInitParams,
-  Page,
-  ProductDetail,
-  ProductListItem,
-  ProductStatus,
-  SkuSnapshot,
-  SkuView,
-  StockLevel,
-} from "./catalog.contracts";
+import { AddSalesResult, Page, ProductDetail, ProductListItem, ProductStatus, SkuSnapshot, SkuView } from "./catalog.contracts";
 import { CatalogService, Ctx, isStaff } from "./catalog-types";
 import { MAX_OFFSET, Sort } from "./domain/listing";
 import { priceSpan } from "./domain/money";
@@ -28,6 +16,8 @@ import { indexTerms, queryTerms } from "./domain/search-tokens";
 import { listProducts, reindexProduct } from "./product-query";
 import { categoryFilter, listBrands, loadCategories, requireBrand, requireCategory } from "./taxonomy";
 import { ancestorIds } from "./domain/category-tree";
+import { callAction } from "../shared/actions";
+import { InventoryCalls } from "../inventory/inventory.contracts";
 
 const LIST_PATTERN = "catalog.list:**";
 
@@ -88,7 +78,7 @@ export async function listPage(svc: CatalogService, ctx: Ctx<unknown>, p: ListPa
 async function availability(ctx: Ctx<unknown>, skuIds: number[]): Promise<Map<number, number> | null> {
   if (!skuIds.length) return new Map();
   try {
-    const levels = await ctx.call<StockLevel[], InventoryGetManyParams>(InventoryActions.GET_MANY, { skuIds }, { timeout: 3000, retries: 0 });
+    const levels = await callAction(ctx, InventoryCalls.getMany, { skuIds }, { timeout: 3000, retries: 0 });
     return new Map(levels.map((l) => [Number(l.skuId), Number(l.available)]));
   } catch (err) {
     ctx.service?.logger.warn(`inventory.getMany failed, availability unknown: ${(err as Error).message}`);
@@ -156,7 +146,7 @@ async function initStock(ctx: Ctx<unknown>, skus: { skuId: number; stock: number
   await Promise.all(
     skus.map(async (s) => {
       try {
-        await ctx.call<unknown, InventoryInitParams>(InventoryActions.INIT, { skuId: s.skuId, onHand: s.stock });
+        await callAction(ctx, InventoryCalls.init, { skuId: s.skuId, onHand: s.stock });
       } catch (err) {
         warnings.push(`stock for SKU ${s.skuId} was not initialised (${(err as Error).message}); set it with POST /inventory/${s.skuId}/adjust`);
       }

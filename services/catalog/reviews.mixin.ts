@@ -10,11 +10,11 @@ import type { ServiceSchema } from "moleculer";
 import { QueryTypes } from "sequelize";
 import { isUniqueViolation, runUpdate } from "../shared/db";
 import { bizError } from "../shared/errors";
-import type { ReviewableParams, ReviewableResult } from "../orders/orders.contracts";
-import { OrderActions } from "../orders/orders.contracts";
 import { keys } from "./cache";
 import { ReviewDto, ReviewSchema } from "./catalog.contracts";
 import type { CatalogService, Ctx } from "./catalog-types";
+import { callAction } from "../shared/actions";
+import { OrderCalls } from "../orders/orders.contracts";
 
 export interface CreateReviewParams {
   id: number;
@@ -43,7 +43,7 @@ export const ReviewsMixin = {
         const { id: productId, orderNo, skuId, rating, content } = ctx.params;
         const sku = await this.models.Sku.findOne({ where: { id: skuId, productId } });
         if (!sku) throw bizError("SKU_NOT_FOUND", `product ${productId} has no SKU ${skuId}`, { productId, skuId });
-        await ctx.call<ReviewableResult, ReviewableParams>(OrderActions.REVIEWABLE, { userId, orderNo, skuId });
+        await callAction(ctx, OrderCalls.reviewable, { userId, orderNo, skuId });
         const reviewId = await this.tx(async (t) => {
           let created;
           try {

@@ -11,10 +11,11 @@
 import { QueryTypes, Transaction } from "sequelize";
 import { isUniqueViolation, withTransaction } from "../shared/db";
 import { insertProductBatch } from "./bulk";
-import { InventoryActions, InventoryInitParams } from "./catalog.contracts";
 import type { CatalogService } from "./catalog-types";
 import { normaliseSkuCode } from "./products";
 import { DEMO_BRANDS, DEMO_CATEGORIES, DEMO_PRODUCTS, DEMO_SEED_MARKER } from "./seed-data";
+import { callAction } from "../shared/actions";
+import { InventoryCalls } from "../inventory/inventory.contracts";
 
 const STOCK_MARKER = `${DEMO_SEED_MARKER.id}-stock`;
 
@@ -92,7 +93,7 @@ async function initDemoStock(svc: CatalogService, stopping: () => boolean): Prom
     { replacements: [...stockByCode.keys()], type: QueryTypes.SELECT },
   );
   for (const r of rows) {
-    await svc.broker.call<unknown, InventoryInitParams>(InventoryActions.INIT, { skuId: Number(r.id), onHand: stockByCode.get(r.sku_code) ?? 0 });
+    await callAction(svc.broker, InventoryCalls.init, { skuId: Number(r.id), onHand: stockByCode.get(r.sku_code) ?? 0 });
   }
   await putMarker(svc, STOCK_MARKER).catch((err) => {
     if (!isUniqueViolation(err)) throw err;

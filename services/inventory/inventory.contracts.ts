@@ -1,9 +1,10 @@
 /**
  * What other services may call on `inventory` and what it publishes. Callers use these names and
- * types (`ctx.call<Reservation, ReserveParams>(InventoryActions.RESERVE, …)`) and branch on
+ * types (`callAction(ctx, InventoryCalls.reserve, …)`, services/shared/actions.ts) and branch on
  * `err.type` ("INSUFFICIENT_STOCK", "STOCK_NOT_FOUND", "RESERVATION_STATE_CONFLICT", …).
  */
 import { s, schemaOf } from "../shared/schema";
+import { action } from "../shared/actions";
 
 /** Durable channel (outbox → @moleculer/channels). */
 export const InventoryEvents = { LOW: "inventory.low" } as const;
@@ -156,3 +157,12 @@ export const StockMovementPageSchema = schemaOf<Page<StockMovement>>()(
     ),
   ),
 );
+
+/** Typed descriptors of the actions above (services/shared/actions.ts). */
+export const InventoryCalls = {
+  init: action<InitParams, unknown>(InventoryActions.INIT),
+  getMany: action<GetManyParams, StockLevel[]>(InventoryActions.GET_MANY),
+  reserve: action<ReserveParams, Reservation>(InventoryActions.RESERVE),
+  release: action<ReleaseParams, Reservation>(InventoryActions.RELEASE),
+  returnStock: action<ReturnStockParams, Reservation>(InventoryActions.RETURN_STOCK),
+} as const;

@@ -9,9 +9,11 @@
  * released. Nodes may find the same orphan at once; the release is the reservation's usual
  * compare-and-set, so exactly one of them releases (and counts) it.
  */
-import { ExistingParams, OrderActions, isOrderNo } from "../orders/orders.contracts";
+import { isOrderNo } from "../orders/orders.contracts";
 import type { Reservation } from "./inventory.contracts";
 import type { Changed, StockStore } from "./stock-store";
+import { callAction } from "../shared/actions";
+import { OrderCalls } from "../orders/orders.contracts";
 
 export interface OrphanHost {
   store: StockStore;
@@ -39,7 +41,7 @@ export async function releaseOrphans(host: OrphanHost, now = new Date()): Promis
     // other owners' holds (not order numbers) are not ours to judge
     const candidates = page.map((r) => r.reference).filter(isOrderNo);
     // no answer from orders, no release: the call throws and the pass ends here
-    const known = new Set(candidates.length ? await host.broker.call<string[], ExistingParams>(OrderActions.EXISTING, { orderNos: candidates }) : []);
+    const known = new Set(candidates.length ? await callAction(host.broker, OrderCalls.existing, { orderNos: candidates }) : []);
     for (const reference of candidates.filter((r) => !known.has(r))) {
       if (await releaseOne(host, reference)) released++;
     }

@@ -9,6 +9,8 @@
  * COUPON_EXPIRED, INSUFFICIENT_POINTS, …).
  */
 import { Page, s, schemaOf } from "../shared/schema";
+import { action } from "../shared/actions";
+import type { PointsHoldResult } from "./points.contracts";
 
 export const MarketingActions = {
   /** the promotions, the caller's coupon and points balance that apply to some lines */
@@ -300,3 +302,12 @@ export const ActivePromotionSchema = schemaOf<ActivePromotionDto>()(
 );
 
 export const DeletedSchema = schemaOf<{ deleted: boolean }>()(s.object({ deleted: s.boolean() }));
+
+/** Typed descriptors of the actions above (services/shared/actions.ts). */
+export const MarketingCalls = {
+  offers: action<OffersParams, OffersResult>(MarketingActions.OFFERS),
+  lockCoupon: action<LockCouponParams, CouponHold>(MarketingActions.LOCK_COUPON),
+  releaseCoupon: action<ReleaseCouponParams, ReleaseCouponResult>(MarketingActions.RELEASE_COUPON),
+  freezePoints: action<FreezePointsParams, PointsHoldResult>(MarketingActions.FREEZE_POINTS),
+  unfreezePoints: action<UnfreezePointsParams, PointsHoldResult>(MarketingActions.UNFREEZE_POINTS),
+} as const;

@@ -18,29 +18,7 @@ import { OrderCancelledEvent, OrderEvents, OrderPaidEvent, OrderRefundedEvent } 
 import { s } from "../shared/schema";
 import { onOrderCancelled, onOrderPaid } from "./coupon-events";
 import { CouponStore, TemplateFields } from "./coupon-store";
-import {
-  ActivePromotionDto,
-  ActivePromotionSchema,
-  ClaimableTemplatePageSchema,
-  CouponHold,
-  CouponStatus,
-  CouponTemplateDto,
-  CouponTemplatePageSchema,
-  CouponTemplateSchema,
-  DeletedSchema,
-  LockCouponParams,
-  MarketingGroups,
-  OffersParams,
-  OffersResult,
-  PromotionDto,
-  PromotionPageSchema,
-  PromotionSchema,
-  ReleaseCouponParams,
-  ReleaseCouponResult,
-  UserCouponDto,
-  UserCouponPageSchema,
-  UserCouponSchema,
-} from "./marketing.contracts";
+import { ActivePromotionDto, ActivePromotionSchema, ClaimableTemplatePageSchema, CouponHold, CouponStatus, CouponTemplateDto, CouponTemplatePageSchema, CouponTemplateSchema, DeletedSchema, LockCouponParams, OffersParams, OffersResult, PromotionDto, PromotionPageSchema, PromotionSchema, ReleaseCouponParams, ReleaseCouponResult, UserCouponDto, UserCouponPageSchema, UserCouponSchema } from "./marketing.contracts";
 import { PromotionFields, PromotionStore } from "./promotion-store";
 
 type Ctx<P = Record<string, never>> = Context<P, Meta>;

@@ -20,11 +20,12 @@ import type { EventEnvelope } from "../../mixins/outbox.mixin";
 import type { DbService } from "../../mixins/db.mixin";
 import type { PointsModels } from "../../models/marketing-points";
 import type { Meta } from "../shared/meta";
-import { OrderCancelledEvent, OrderEvents, OrderPaidEvent, OrderRefundedEvent } from "../orders/orders.contracts";
-import { PublicUser, UserActions } from "../users/users.contracts";
+import { OrderCancelledEvent, OrderPaidEvent, OrderRefundedEvent } from "../orders/orders.contracts";
 import { FreezePointsParams, MarketingGroups, UnfreezePointsParams } from "./marketing.contracts";
 import { PointsStore } from "./points-store";
 import { PointsGrantResult, PointsGrantSchema, PointsHoldResult, PointsView, PointsViewSchema } from "./points.contracts";
+import { callAction } from "../shared/actions";
+import { UserCalls } from "../users/users.contracts";
 
 type Ctx<P> = Context<P, Meta>;
 
@@ -69,7 +70,7 @@ const PointsMixin = {
       summary: "Give a user points (admin only; Idempotency-Key makes retries safe)",
       params: { id, points, reason },
       async handler(this: PointsThis, ctx: Ctx<{ id: number; points: number; reason: string }>): Promise<PointsGrantResult> {
-        await ctx.call<PublicUser, { id: number }>(UserActions.GET, { id: ctx.params.id });
+        await callAction(ctx, UserCalls.get, { id: ctx.params.id });
         const key = ctx.meta.idempotencyKey;
         const reference = key ? `grant:${ctx.meta.user!.id}:${key}` : `grant:${crypto.randomUUID()}`;
         return this.pointsStore.grant(ctx.params.id, ctx.params.points, ctx.params.reason, reference);

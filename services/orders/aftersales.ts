@@ -15,8 +15,10 @@ import { runUpdate } from "../shared/db";
 import { bizError, retryableError } from "../shared/errors";
 import { LifecycleHost, returnStock } from "./expiry";
 import { Who, afterSalesDto, holdsOf, sourceOf } from "./order-store";
-import { AfterSalesDto, OrderEvents, OrderRefundedEvent, OrderStatus, PaymentActions, PaymentRefundedEvent, RefundParams, RefundResult } from "./orders.contracts";
+import { AfterSalesDto, OrderEvents, OrderRefundedEvent, OrderStatus, PaymentRefundedEvent, RefundResult } from "./orders.contracts";
 import type { EventEnvelope } from "../../mixins/outbox.mixin";
+import { callAction } from "../shared/actions";
+import { PaymentCalls } from "../payments/payments.contracts";
 
 export interface AfterSalesHost extends LifecycleHost {
   once<T>(consumer: string, eventId: string, fn: (t: Transaction) => Promise<T>): Promise<{ applied: boolean; result?: T }>;
@@ -65,7 +67,7 @@ export async function approveRefund(host: AfterSalesHost, adminId: number, id: n
 
   let refund: RefundResult;
   try {
-    refund = await host.broker.call<RefundResult, RefundParams>(PaymentActions.REFUND, { orderNo: a.orderNo, afterSalesId: String(id), amount: Number(a.amount), reason: a.reason });
+    refund = await callAction(host.broker, PaymentCalls.refund, { orderNo: a.orderNo, afterSalesId: String(id), amount: Number(a.amount), reason: a.reason });
   } catch (err) {
     if (!isFinalClientError(err)) throw retryableError("payments did not answer; approve again to retry the refund", "SERVICE_UNAVAILABLE", { id });
     // payments refused: back to REQUESTED, so the admin can reject or try again

@@ -10,15 +10,16 @@
  */
 import type { Context } from "moleculer";
 import type { Meta } from "../shared/meta";
-import { CartActions, CartLine, RemoveLinesParams, SelectedLinesParams } from "../cart/cart.contracts";
-import { CatalogActions, GetSkusParams, SkuSnapshot } from "../catalog/catalog.contracts";
-import { AddressDto, GetAddressParams, UserActions } from "../users/users.contracts";
 import { bizError, validationError } from "../shared/errors";
 import { requestHash } from "./domain/idempotency";
 import { priceOrder } from "./domain/pricing";
 import { OrderHost, addressSnapshot, createClaimedOrder, oncePerKey } from "./create-order";
 import { fetchOffers } from "./offers";
 import { CreateOrderLine, CreateOrderResult, OrderLineItem, QuoteDto, QuoteParams } from "./orders.contracts";
+import { callAction } from "../shared/actions";
+import { UserCalls } from "../users/users.contracts";
+import { CartCalls } from "../cart/cart.contracts";
+import { CatalogCalls } from "../catalog/catalog.contracts";
 
 /** POST /orders body. */
 export interface CheckoutParams extends QuoteParams {
@@ -30,7 +31,7 @@ type Ctx<P> = Context<P, Meta>;
 
 /** The request's items, or the selected cart lines; each SKU once. */
 async function orderedItems(ctx: Ctx<unknown>, userId: number, items: OrderLineItem[] | undefined): Promise<OrderLineItem[]> {
-  const lines = items ?? (await ctx.call<CartLine[], SelectedLinesParams>(CartActions.SELECTED_LINES, { userId })).map(({ skuId, quantity }) => ({ skuId, quantity }));
+  const lines = items ?? (await callAction(ctx, CartCalls.selectedLines, { userId })).map(({ skuId, quantity }) => ({ skuId, quantity }));
   if (!lines.length) throw bizError("CART_EMPTY");
   const seen = new Set<number>();
   for (const [i, l] of lines.entries()) {
@@ -42,7 +43,7 @@ async function orderedItems(ctx: Ctx<unknown>, userId: number, items: OrderLineI
 
 /** Items with their live catalog snapshot and price; unknown or off-sale SKUs are refused. */
 async function catalogLines(ctx: Ctx<unknown>, items: OrderLineItem[]): Promise<CreateOrderLine[]> {
-  const skus = await ctx.call<SkuSnapshot[], GetSkusParams>(CatalogActions.getSkus, { ids: items.map((l) => l.skuId) });
+  const skus = await callAction(ctx, CatalogCalls.getSkus, { ids: items.map((l) => l.skuId) });
   const bySku = new Map(skus.map((s) => [s.skuId, s]));
   return items.map((l) => {
     const sku = bySku.get(l.skuId);
@@ -74,7 +75,7 @@ export async function placeOrder(host: OrderHost, ctx: Ctx<CheckoutParams>): Pro
   return oncePerKey(host, userId, key, hash, async () => {
     const items = await orderedItems(ctx, userId, p.items);
     const [address, lines] = await Promise.all([
-      ctx.call<AddressDto, GetAddressParams>(UserActions.GET_ADDRESS, { userId, addressId: p.addressId }),
+      callAction(ctx, UserCalls.getAddress, { userId, addressId: p.addressId }),
       catalogLines(ctx, items),
     ]);
     const offers = await fetchOffers(ctx, lines, { userId, couponId: p.couponId, usePoints: p.usePoints });
@@ -89,8 +90,7 @@ export async function placeOrder(host: OrderHost, ctx: Ctx<CheckoutParams>): Pro
       remark: p.remark,
     });
     if (!p.items) {
-      await ctx
-        .call<unknown, RemoveLinesParams>(CartActions.REMOVE_LINES, { userId, skuIds: items.map((l) => l.skuId) })
+      await callAction(ctx, CartCalls.removeLines, { userId, skuIds: items.map((l) => l.skuId) })
         .catch((err) => host.logger.warn(`order ${order.orderNo}: ordered lines stay in the cart`, err?.message ?? err));
     }
     return order;

@@ -7,11 +7,12 @@
  * is set.
  */
 import { Op } from "sequelize";
-import { InventoryActions, ReleaseParams, Reservation, ReturnStockParams } from "../inventory/inventory.contracts";
 import { runUpdate } from "../shared/db";
 import { KEY_RETENTION_MS } from "./domain/idempotency";
 import { OrderStore, holdsOf, sourceOf } from "./order-store";
 import { OrderCancelledEvent, OrderEvents } from "./orders.contracts";
+import { callAction } from "../shared/actions";
+import { InventoryCalls } from "../inventory/inventory.contracts";
 
 export interface LifecycleHost {
   store: OrderStore;
@@ -30,7 +31,7 @@ const BATCH = 100;
  */
 export async function releaseStock(host: LifecycleHost, orderNo: string, reason: string): Promise<boolean> {
   try {
-    await host.broker.call<Reservation, ReleaseParams>(InventoryActions.RELEASE, { reference: orderNo, reason });
+    await callAction(host.broker, InventoryCalls.release, { reference: orderNo, reason });
   } catch (err) {
     const type = errType(err);
     if (type === "RESERVATION_STATE_CONFLICT") {
@@ -111,7 +112,7 @@ export async function sweepOnce(host: LifecycleHost, now = new Date()): Promise<
  */
 export async function returnStock(host: LifecycleHost, afterSalesId: number, orderNo: string): Promise<boolean> {
   try {
-    await host.broker.call<Reservation, ReturnStockParams>(InventoryActions.RETURN_STOCK, { reference: orderNo, reason: `refund ${afterSalesId}` });
+    await callAction(host.broker, InventoryCalls.returnStock, { reference: orderNo, reason: `refund ${afterSalesId}` });
   } catch (err) {
     const type = errType(err);
     if (type === "RESERVATION_STATE_CONFLICT") {
@@ -129,7 +130,7 @@ export async function returnStock(host: LifecycleHost, afterSalesId: number, ord
 
 async function releaseReservation(host: LifecycleHost, orderNo: string): Promise<boolean> {
   try {
-    await host.broker.call<Reservation, ReleaseParams>(InventoryActions.RELEASE, { reference: orderNo, reason: "refunded before shipping" });
+    await callAction(host.broker, InventoryCalls.release, { reference: orderNo, reason: "refunded before shipping" });
     return true;
   } catch (err) {
     host.logger.warn(`returning stock of ${orderNo} failed, a later sweep retries`, (err as Error)?.message ?? err);

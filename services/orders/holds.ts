@@ -10,12 +10,13 @@
  * the error goes on. Once the order exists its holds are given back by the events it publishes
  * (`order.cancelled`) and made final by `order.paid`, never by these calls.
  */
-import { InventoryActions, ReleaseParams, Reservation, ReserveParams } from "../inventory/inventory.contracts";
-import { FreezePointsParams, LockCouponParams, MarketingActions, ReleaseCouponParams, UnfreezePointsParams } from "../marketing/marketing.contracts";
 import { bizError } from "../shared/errors";
 import { runSaga } from "../shared/saga";
 import { ABSENT_TYPES, marketingDown } from "./offers";
 import type { OrderHolds, OrderLineItem } from "./orders.contracts";
+import { callAction } from "../shared/actions";
+import { MarketingCalls } from "../marketing/marketing.contracts";
+import { InventoryCalls } from "../inventory/inventory.contracts";
 
 export interface Hold {
   name: string;
@@ -48,7 +49,7 @@ export function stockHold(ctx: Caller, orderNo: string, lines: OrderLineItem[], 
     name: "stock",
     async take() {
       try {
-        return await ctx.call<Reservation, ReserveParams>(InventoryActions.RESERVE, { reference: orderNo, lines });
+        return await callAction(ctx, InventoryCalls.reserve, { reference: orderNo, lines });
       } catch (err) {
         const type = errType(err);
         if (type === "INSUFFICIENT_STOCK" || type === "STOCK_NOT_FOUND") {
@@ -64,7 +65,7 @@ export function stockHold(ctx: Caller, orderNo: string, lines: OrderLineItem[], 
     },
     async giveBack() {
       try {
-        return await ctx.call<Reservation, ReleaseParams>(InventoryActions.RELEASE, { reference: orderNo, reason });
+        return await callAction(ctx, InventoryCalls.release, { reference: orderNo, reason });
       } catch (err) {
         if (errType(err) === "RESERVATION_NOT_FOUND") return;
         throw err;
@@ -76,16 +77,16 @@ export function stockHold(ctx: Caller, orderNo: string, lines: OrderLineItem[], 
 export function couponHold(ctx: Caller, orderNo: string, userId: number, couponId: number, reason: string): Hold {
   return {
     name: "coupon",
-    take: () => onMarketing(() => ctx.call<unknown, LockCouponParams>(MarketingActions.LOCK_COUPON, { userId, couponId, orderNo })),
-    giveBack: () => onMarketing(() => ctx.call<unknown, ReleaseCouponParams>(MarketingActions.RELEASE_COUPON, { orderNo, reason })),
+    take: () => onMarketing(() => callAction(ctx, MarketingCalls.lockCoupon, { userId, couponId, orderNo })),
+    giveBack: () => onMarketing(() => callAction(ctx, MarketingCalls.releaseCoupon, { orderNo, reason })),
   };
 }
 
 export function pointsHold(ctx: Caller, orderNo: string, userId: number, points: number, reason: string): Hold {
   return {
     name: "points",
-    take: () => onMarketing(() => ctx.call<unknown, FreezePointsParams>(MarketingActions.FREEZE_POINTS, { userId, points, orderNo })),
-    giveBack: () => onMarketing(() => ctx.call<unknown, UnfreezePointsParams>(MarketingActions.UNFREEZE_POINTS, { orderNo, reason })),
+    take: () => onMarketing(() => callAction(ctx, MarketingCalls.freezePoints, { userId, points, orderNo })),
+    giveBack: () => onMarketing(() => callAction(ctx, MarketingCalls.unfreezePoints, { orderNo, reason })),
   };
 }
 

@@ -13,6 +13,8 @@ import { Errors, ServiceBroker } from "moleculer";
 import { MarketingActions, OffersParams, OffersResult } from "../marketing/marketing.contracts";
 import { bizError } from "../shared/errors";
 import { NO_OFFERS, Offers, PriceInput } from "./domain/pricing";
+import { callAction } from "../shared/actions";
+import { MarketingCalls } from "../marketing/marketing.contracts";
 
 export interface OfferRequest {
   userId: number;
@@ -57,7 +59,7 @@ export async function fetchOffers(ctx: Caller, lines: readonly PriceInput[], req
   };
   let res: OffersResult;
   try {
-    res = await ctx.call<OffersResult, OffersParams>(MarketingActions.OFFERS, params);
+    res = await callAction(ctx, MarketingCalls.offers, params);
   } catch (err) {
     // the last marketing node left between the look and the call
     if (ABSENT_TYPES.has(errType(err) ?? "")) return withoutMarketing(req);

@@ -5,6 +5,7 @@
 import { Page, s, schemaOf } from "../shared/schema";
 import { ORDER_STATUSES, OrderStatus } from "./domain/order-state";
 import type { AppliedCoupon, AppliedPromotion, Offers, Totals } from "./domain/pricing";
+import { action } from "../shared/actions";
 
 export type { OrderStatus };
 
@@ -412,3 +413,10 @@ export const QuoteSchema = schemaOf<QuoteDto>()(
     ),
   ),
 );
+
+/** Typed descriptors of orders' internal actions (services/shared/actions.ts). */
+export const OrderCalls = {
+  getForPayment: action<GetForPaymentParams, OrderForPayment>(OrderActions.GET_FOR_PAYMENT),
+  reviewable: action<ReviewableParams, ReviewableResult>(OrderActions.REVIEWABLE),
+  existing: action<ExistingParams, string[]>(OrderActions.EXISTING),
+} as const;

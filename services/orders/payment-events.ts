@@ -11,7 +11,9 @@ import { retryableError } from "../shared/errors";
 import type { EventEnvelope } from "../../mixins/outbox.mixin";
 import type { AfterSalesHost } from "./aftersales";
 import { Who, holdsOf, sourceOf } from "./order-store";
-import { OrderEvents, OrderPaidEvent, OrderStatus, PaymentActions, PaymentSucceededEvent, RefundParams, RefundResult, autoRefundId } from "./orders.contracts";
+import { OrderEvents, OrderPaidEvent, OrderStatus, PaymentSucceededEvent, autoRefundId } from "./orders.contracts";
+import { callAction } from "../shared/actions";
+import { PaymentCalls } from "../payments/payments.contracts";
 
 const errType = (err: unknown) => (err as { type?: string })?.type;
 
@@ -57,7 +59,7 @@ export async function onPaymentSucceeded(host: AfterSalesHost, env: EventEnvelop
         : status === "PENDING_PAYMENT"
           ? `paid amount ${d.amount} ${d.currency} does not match the order`
           : `order was already paid by ${order.paymentNo ?? "another payment"}`;
-    await host.broker.call<RefundResult, RefundParams>(PaymentActions.REFUND, {
+    await callAction(host.broker, PaymentCalls.refund, {
       orderNo: d.orderNo,
       afterSalesId: autoRefundId(d.paymentNo),
       paymentNo: d.paymentNo,

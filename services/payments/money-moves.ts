@@ -6,10 +6,12 @@
  */
 import type { Service, ServiceBroker } from "moleculer";
 import type { PaymentAttrs } from "../../models/payments";
-import type { WalletMoveParams, WalletMoveResult } from "../users/users.contracts";
+import type { WalletMoveResult } from "../users/users.contracts";
 import { PaymentStore } from "./payment-store";
-import { PaymentDeps, walletPayReference, walletRefundReference } from "./payments.contracts";
+import { walletPayReference, walletRefundReference } from "./payments.contracts";
 import { sandboxRefund } from "./sandbox-provider";
+import { callAction } from "../shared/actions";
+import { UserCalls } from "../users/users.contracts";
 
 export interface MoneyHost {
   broker: Pick<ServiceBroker, "call">;
@@ -34,7 +36,7 @@ export function isBusinessError(err: unknown): err is { type: string; message: s
 export async function payByWallet(host: MoneyHost, p: PaymentAttrs): Promise<PaymentAttrs> {
   let moved: WalletMoveResult;
   try {
-    moved = await host.broker.call<WalletMoveResult, WalletMoveParams>(PaymentDeps.WALLET_DEBIT, {
+    moved = await callAction(host.broker, UserCalls.walletDebit, {
       userId: Number(p.userId),
       amount: Number(p.amount),
       reference: walletPayReference(p.paymentNo),
@@ -57,7 +59,7 @@ export async function executeRefund(host: MoneyHost, refundNo: string): Promise<
   let providerRef: string;
   try {
     if (p.channel === "wallet") {
-      const moved = await host.broker.call<WalletMoveResult, WalletMoveParams>(PaymentDeps.WALLET_CREDIT, {
+      const moved = await callAction(host.broker, UserCalls.walletCredit, {
         userId: Number(p.userId),
         amount: Number(r.amount),
         reference: walletRefundReference(r.refundNo),

@@ -5,6 +5,7 @@
  */
 import type { PaymentChannel, PaymentStatus, RefundStatus } from "../../models/payments";
 import { s, schemaOf } from "../shared/schema";
+import { action } from "../shared/actions";
 
 export type { PaymentChannel, PaymentStatus, RefundStatus };
 
@@ -18,13 +19,6 @@ export const PaymentEvents = {
 export const PaymentActions = {
   REFUND: "payments.refund",
   NOTIFY_SANDBOX: "payments.notifySandbox",
-} as const;
-
-/** Actions of other services that payments calls. */
-export const PaymentDeps = {
-  ORDER_FOR_PAYMENT: "orders.getForPayment",
-  WALLET_DEBIT: "users.walletDebit",
-  WALLET_CREDIT: "users.walletCredit",
 } as const;
 
 /** Reference formats on the wallet ledger (idempotency keys of users.walletDebit/Credit). */
@@ -201,3 +195,8 @@ export const SandboxCallbackSchema = schemaOf<SandboxCallback>()(
 );
 
 export const NotifyResultSchema = schemaOf<NotifyResult>()(s.object({ received: s.boolean(), duplicate: s.boolean() }));
+
+/** Typed descriptors of payments' internal actions (services/shared/actions.ts). */
+export const PaymentCalls = {
+  refund: action<RefundParams, RefundResult>(PaymentActions.REFUND),
+} as const;

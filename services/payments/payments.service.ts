@@ -20,25 +20,10 @@ import { enabledChannels, payability } from "./domain/payment-state";
 import { CallbackFormatError, SIGNATURE_HEADER, isFresh, parseCallback, verifySignature } from "./domain/signature";
 import { executeRefund, payByWallet, sweepStale } from "./money-moves";
 import { PaymentStore, paymentDto, refundDto } from "./payment-store";
-import {
-  CreatePaymentParams,
-  NotifyResult,
-  NotifyResultSchema,
-  OrderForPayment,
-  OrderForPaymentParams,
-  PaymentActions,
-  PaymentChannel,
-  PaymentDeps,
-  PaymentDto,
-  PaymentChannelsSchema,
-  PaymentSchema,
-  RefundDto,
-  RefundParams,
-  RefundResult,
-  autoRefundId,
-  SandboxCallbackSchema,
-} from "./payments.contracts";
+import { CreatePaymentParams, NotifyResult, NotifyResultSchema, PaymentActions, PaymentChannel, PaymentDto, PaymentChannelsSchema, PaymentSchema, RefundDto, RefundParams, RefundResult, autoRefundId, SandboxCallbackSchema } from "./payments.contracts";
 import { payPagePath, postCallback, signedCallback } from "./sandbox-provider";
+import { callAction } from "../shared/actions";
+import { OrderCalls } from "../orders/orders.contracts";
 
 type Ctx<P = Record<string, never>> = Context<P, Meta>;
 
@@ -84,8 +69,7 @@ const PaymentsService = {
       async handler(this: PaymentsThis, ctx: Ctx<CreatePaymentParams>): Promise<PaymentDto> {
         this.assertChannelEnabled(ctx.params.channel);
         const userId = ctx.meta.user!.id;
-        const order = await ctx
-          .call<OrderForPayment, OrderForPaymentParams>(PaymentDeps.ORDER_FOR_PAYMENT, { orderNo: ctx.params.orderNo })
+        const order = await callAction(ctx, OrderCalls.getForPayment, { orderNo: ctx.params.orderNo })
           .catch((err) => {
             if ((err as { type?: string })?.type === "ORDER_NOT_FOUND") return null;
             throw err;

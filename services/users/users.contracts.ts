@@ -1,5 +1,6 @@
 /** What other services may call on `users` and what it publishes. */
 import { Page, s, schemaOf } from "../shared/schema";
+import { action } from "../shared/actions";
 
 export const UserEvents = { REGISTERED: "user.registered" } as const;
 
@@ -198,3 +199,11 @@ export const PasswordChangedSchema = schemaOf<{ changed: boolean; revokedSession
 );
 export const RevokedSessionsSchema = schemaOf<{ revokedSessions: number }>()(s.object({ revokedSessions: s.integer() }));
 export const DeletedSchema = schemaOf<{ deleted: boolean }>()(s.object({ deleted: s.boolean() }));
+
+/** Typed descriptors of users' internal actions (services/shared/actions.ts). */
+export const UserCalls = {
+  getAddress: action<GetAddressParams, AddressDto>(UserActions.GET_ADDRESS),
+  get: action<{ id: number }, PublicUser>(UserActions.GET),
+  walletDebit: action<WalletMoveParams, WalletMoveResult>("users.walletDebit"),
+  walletCredit: action<WalletMoveParams, WalletMoveResult>("users.walletCredit"),
+} as const;
