@@ -210,19 +210,23 @@ const PromotionRuleSchema = schemaOf<PromotionRule>()(
   ),
 );
 const couponValue = s.integer({ minimum: 1, description: "FIXED: fen off; PERCENT: basis points off (1500 = 15 % off)" });
+/** the terms a buyer and an admin both see */
+const templateTerms = {
+  name: s.string(),
+  type: couponType,
+  value: couponValue,
+  threshold: s.money(),
+  scope: OfferScopeSchema,
+  validFrom: s.dateTime(),
+  validTo: s.dateTime(),
+};
 
 export const CouponTemplateSchema = schemaOf<CouponTemplateDto>()(
   s.named(
     "CouponTemplate",
     s.object({
       id,
-      name: s.string(),
-      type: couponType,
-      value: couponValue,
-      threshold: s.money(),
-      scope: OfferScopeSchema,
-      validFrom: s.dateTime(),
-      validTo: s.dateTime(),
+      ...templateTerms,
       totalQuantity: s.integer({ minimum: 1 }),
       claimed: s.integer({ minimum: 0 }),
       remaining: s.integer({ minimum: 0 }),
@@ -240,13 +244,7 @@ export const ClaimableTemplateSchema = schemaOf<ClaimableTemplateDto>()(
     "ClaimableCouponTemplate",
     s.object({
       id,
-      name: s.string(),
-      type: couponType,
-      value: couponValue,
-      threshold: s.money(),
-      scope: OfferScopeSchema,
-      validFrom: s.dateTime(),
-      validTo: s.dateTime(),
+      ...templateTerms,
       perUserLimit: s.integer({ minimum: 1 }),
       remaining: s.integer({ minimum: 0 }),
     }),
