@@ -332,10 +332,6 @@ const MarketingService = {
     this.coupons = new CouponStore({ sequelize: this.sequelize, models: this.models });
     this.promotions = new PromotionStore({ sequelize: this.sequelize, models: this.models, cacher: this.broker.cacher, logger: this.logger });
   },
-
-  stopped(this: MarketingThis) {
-    this.promotions.stop();
-  },
 };
 
 export default MarketingService as unknown as ServiceSchema;

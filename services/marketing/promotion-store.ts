@@ -4,10 +4,12 @@
  * The storefront (`GET /promotions`) and every checkout (`marketing.offers`) read the enabled,
  * not yet ended promotions. They are kept in the broker's cacher (memory embedded, Redis shared
  * by every node in the cluster) for PROMOTIONS_TTL seconds; which of them run is decided on each
- * read against the clock, so a promotion starts and ends on time whatever the cache holds. Every
- * admin write drops the entry after its commit, and once more a moment later: a read that loaded
- * the old rows just before the commit could otherwise store them after the first drop.
+ * read against the clock, so a promotion starts and ends on time whatever the cache holds.
+ * The entry's key carries a generation that every admin write replaces after its commit. A read
+ * takes the generation before it loads the rows and stores them under it, so a read that loaded
+ * the old rows just before a commit can only store them under a generation nobody reads again.
  */
+import crypto from "node:crypto";
 import type { Cachers, Service } from "moleculer";
 import { Op, Sequelize, Transaction } from "sequelize";
 import type { MarketingModels, PromotionAttrs } from "../../models/marketing";
@@ -21,7 +23,7 @@ import { violationError } from "./violations";
 
 export const PROMOTIONS_CACHE_KEY = "marketing.promotions.open";
 export const PROMOTIONS_TTL = 30;
-const SECOND_DROP_MS = 500;
+const GENERATION_KEY = "marketing.promotions.generation";
 const EDIT_ATTEMPTS = 3;
 
 export interface PromotionFields {
@@ -86,8 +88,6 @@ function checked(f: PromotionFields): PromotionFields {
 }
 
 export class PromotionStore {
-  private timers = new Set<NodeJS.Timeout>();
-
   constructor(private deps: PromotionDeps) {}
 
   private get m() {
@@ -153,14 +153,15 @@ export class PromotionStore {
 
   /** Enabled promotions that have not ended (some may not have started yet), cached. */
   private async open(): Promise<OpenPromotion[]> {
-    const hit = await this.cached();
+    const key = `${PROMOTIONS_CACHE_KEY}:${await this.generation()}`;
+    const hit = await this.cached(key);
     if (hit) return hit;
     const rows = await this.m.Promotion.findAll({ where: { enabled: true, endAt: { [Op.gt]: new Date() } }, order: [["id", "ASC"]] });
     const open = rows.map((r) => {
       const { id, name, type, rules, scope, startAt, endAt } = promotionDto(r.get({ plain: true }) as PromotionAttrs);
       return { id, name, type, rules, scope: normaliseScope(scope), startAt, endAt };
     });
-    await this.store(open);
+    await this.store(key, open);
     return open;
   }
 
@@ -177,43 +178,39 @@ export class PromotionStore {
 
   // ── cache ──────────────────────────────────────────────────────────────────────────────────
 
-  private async cached(): Promise<OpenPromotion[] | null> {
+  private async generation(): Promise<string> {
     try {
-      return ((await this.deps.cacher?.get(PROMOTIONS_CACHE_KEY)) as OpenPromotion[] | null) ?? null;
+      return String((await this.deps.cacher?.get(GENERATION_KEY)) ?? "0");
+    } catch (err) {
+      this.deps.logger.warn(`promotions cache read failed: ${(err as Error).message}`);
+      return "0";
+    }
+  }
+
+  private async cached(key: string): Promise<OpenPromotion[] | null> {
+    try {
+      return ((await this.deps.cacher?.get(key)) as OpenPromotion[] | null) ?? null;
     } catch (err) {
       this.deps.logger.warn(`promotions cache read failed: ${(err as Error).message}`);
       return null;
     }
   }
 
-  private async store(open: OpenPromotion[]): Promise<void> {
+  private async store(key: string, open: OpenPromotion[]): Promise<void> {
     try {
-      await this.deps.cacher?.set(PROMOTIONS_CACHE_KEY, open, PROMOTIONS_TTL);
+      await this.deps.cacher?.set(key, open, PROMOTIONS_TTL);
     } catch (err) {
       this.deps.logger.warn(`promotions cache write failed: ${(err as Error).message}`);
     }
   }
 
-  private async drop(): Promise<void> {
-    try {
-      await this.deps.cacher?.del(PROMOTIONS_CACHE_KEY);
-    } catch (err) {
-      this.deps.logger.warn(`promotions cache drop failed: ${(err as Error).message}`);
-    }
-  }
-
+  /** After an admin write commits: a new generation, so no cached list from before it is read again. */
   private async changed(): Promise<void> {
-    await this.drop();
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      void this.drop();
-    }, SECOND_DROP_MS);
-    timer.unref();
-    this.timers.add(timer);
-  }
-
-  stop(): void {
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
+    try {
+      // no TTL: the generation must outlive every entry stored under it
+      await this.deps.cacher?.set(GENERATION_KEY, crypto.randomUUID(), 0);
+    } catch (err) {
+      this.deps.logger.warn(`promotions cache invalidation failed: ${(err as Error).message}`);
+    }
   }
 }
