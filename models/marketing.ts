@@ -8,8 +8,8 @@ import { DataTypes, ModelStatic, Sequelize } from "sequelize";
 import type { CouponType, OfferScope, PromotionRule, PromotionType } from "../services/marketing/marketing.contracts";
 import { Row, bigintNumber, idType, jsonColumn } from "./helpers";
 
-export interface CouponTemplateAttrs {
-  id: number;
+/** A coupon's terms: set on the template, copied onto each coupon when it is claimed. */
+export interface CouponTerms {
   name: string;
   type: CouponType;
   value: number;
@@ -17,6 +17,10 @@ export interface CouponTemplateAttrs {
   scope: OfferScope;
   validFrom: Date;
   validTo: Date;
+}
+
+export interface CouponTemplateAttrs extends CouponTerms {
+  id: number;
   totalQuantity: number;
   claimed: number;
   perUserLimit: number;
@@ -35,17 +39,10 @@ export interface CouponClaimAttrs {
 }
 
 /** A claimed coupon, with the template's terms as they were when it was claimed. */
-export interface UserCouponAttrs {
+export interface UserCouponAttrs extends CouponTerms {
   id: number;
   templateId: number;
   userId: number;
-  name: string;
-  type: CouponType;
-  value: number;
-  threshold: number;
-  scope: OfferScope;
-  validFrom: Date;
-  validTo: Date;
   /** UNUSED, LOCKED or USED; EXPIRED is never stored (computed from validTo on read) */
   status: string;
   orderNo: string | null;

@@ -16,24 +16,17 @@
  * On SQLite writers are serialised anyway, and the same statements hold.
  */
 import { Op, QueryTypes, Sequelize, Transaction, col } from "sequelize";
-import type { CouponTemplateAttrs, MarketingModels, UserCouponAttrs } from "../../models/marketing";
+import type { CouponTemplateAttrs, CouponTerms, MarketingModels, UserCouponAttrs } from "../../models/marketing";
 import type { Row } from "../../models/helpers";
 import { runUpdate, withRetriedTransaction } from "../shared/db";
 import { bizError } from "../shared/errors";
 import type { Page } from "../shared/schema";
 import { claimViolation, couponTermsViolation, shownStatus, usability } from "./domain/coupon-rules";
 import { normaliseScope } from "./domain/scope";
-import type { ClaimableTemplateDto, CouponHold, CouponOffer, CouponStatus, CouponTemplateDto, CouponType, OfferScope, UserCouponDto } from "./marketing.contracts";
+import type { ClaimableTemplateDto, CouponHold, CouponOffer, CouponStatus, CouponTemplateDto, UserCouponDto } from "./marketing.contracts";
 import { violationError } from "./violations";
 
-export interface TemplateFields {
-  name: string;
-  type: CouponType;
-  value: number;
-  threshold: number;
-  scope: OfferScope;
-  validFrom: Date;
-  validTo: Date;
+export interface TemplateFields extends CouponTerms {
   totalQuantity: number;
   perUserLimit: number;
   enabled: boolean;

@@ -258,14 +258,8 @@ export const UserCouponSchema = schemaOf<UserCouponDto>()(
     s.object({
       id,
       templateId: id,
-      name: s.string(),
-      type: couponType,
-      value: couponValue,
-      threshold: s.money(),
-      scope: OfferScopeSchema,
+      ...templateTerms,
       status: s.enum(["UNUSED", "LOCKED", "USED", "EXPIRED"]),
-      validFrom: s.dateTime(),
-      validTo: s.dateTime(),
       orderNo: s.nullable(s.string()),
       claimedAt: s.dateTime(),
     }),
@@ -273,17 +267,22 @@ export const UserCouponSchema = schemaOf<UserCouponDto>()(
 );
 export const UserCouponPageSchema = schemaOf<Page<UserCouponDto>>()(s.page(UserCouponSchema));
 
+/** what a promotion is, as the admin and the storefront both see it */
+const promotionTerms = {
+  name: s.string(),
+  type: promotionType,
+  rules: s.array(PromotionRuleSchema),
+  scope: OfferScopeSchema,
+  startAt: s.dateTime(),
+  endAt: s.dateTime(),
+};
+
 export const PromotionSchema = schemaOf<PromotionDto>()(
   s.named(
     "Promotion",
     s.object({
       id,
-      name: s.string(),
-      type: promotionType,
-      rules: s.array(PromotionRuleSchema),
-      scope: OfferScopeSchema,
-      startAt: s.dateTime(),
-      endAt: s.dateTime(),
+      ...promotionTerms,
       enabled: s.boolean(),
       createdAt: s.dateTime(),
       updatedAt: s.dateTime(),
@@ -295,7 +294,7 @@ export const PromotionPageSchema = schemaOf<Page<PromotionDto>>()(s.page(Promoti
 export const ActivePromotionSchema = schemaOf<ActivePromotionDto>()(
   s.named(
     "ActivePromotion",
-    s.object({ id, name: s.string(), type: promotionType, rules: s.array(PromotionRuleSchema), scope: OfferScopeSchema, startAt: s.dateTime(), endAt: s.dateTime() }),
+    s.object({ id, ...promotionTerms }),
   ),
 );
 

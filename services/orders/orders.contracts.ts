@@ -149,7 +149,17 @@ export interface AddressSnapshot {
   detail: string;
 }
 
-export interface OrderItemDto {
+/** A line's shares of the order's discounts (largest-remainder split; they add up to the order's). */
+export interface LineShares {
+  promotionId: number | null;
+  promotionDiscount: number;
+  couponDiscount: number;
+  pointsDeduction: number;
+  /** subtotal − the three shares: what this line costs the buyer (shipping excluded) */
+  payable: number;
+}
+
+export interface OrderItemDto extends LineShares {
   skuId: number;
   productId: number;
   skuCode: string;
@@ -159,13 +169,6 @@ export interface OrderItemDto {
   unitPrice: number;
   quantity: number;
   subtotal: number;
-  /** this line's shares of the order's discounts (largest-remainder split; they add up to the order's) */
-  promotionId: number | null;
-  promotionDiscount: number;
-  couponDiscount: number;
-  pointsDeduction: number;
-  /** subtotal − the three shares: what this line costs the buyer (shipping excluded) */
-  payable: number;
 }
 
 /**
@@ -216,18 +219,13 @@ export interface QuoteParams {
   couponId?: number;
   usePoints?: number;
 }
-export interface QuoteLineDto {
+export interface QuoteLineDto extends LineShares {
   skuId: number;
   productId: number;
   title: string;
   unitPrice: number;
   quantity: number;
   subtotal: number;
-  promotionId: number | null;
-  promotionDiscount: number;
-  couponDiscount: number;
-  pointsDeduction: number;
-  payable: number;
 }
 export interface QuoteDto {
   lines: QuoteLineDto[];
