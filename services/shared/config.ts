@@ -87,6 +87,8 @@ export interface MallConfig {
   uploadDir: string;
   /** built web apps (`<dir>/storefront` at `/`, `<dir>/admin` at `/admin`), WEB_DIST_DIR */
   webDistDir: string;
+  /** `npm run dev`: port of the storefront's Vite dev server (WEB_DEV_PORT; null = off) */
+  webDevPort: number | null;
   publicBaseUrl: string | null;
   db: DbSettings;
 }
@@ -335,6 +337,7 @@ export function parseConfig(env: Env = process.env): MallConfig {
     dataDir,
     uploadDir: path.resolve(str(env, "UPLOAD_DIR") ?? path.join(dataDir, "uploads")),
     webDistDir: path.resolve(str(env, "WEB_DIST_DIR") ?? defaultWebDist()),
+    webDevPort: str(env, "WEB_DEV_PORT")?.toLowerCase() === "off" ? null : int(env, "WEB_DEV_PORT", 5173, 0, 65535),
     publicBaseUrl: str(env, "PUBLIC_BASE_URL"),
     db: dbSettings(env),
   };
