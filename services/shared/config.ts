@@ -97,6 +97,8 @@ export interface MallConfig {
 export interface DbSettings {
   poolMax: number;
   sqlLog: boolean;
+  /** SQLite's `PRAGMA synchronous` under WAL: NORMAL (no fsync per commit) or FULL */
+  sqliteSynchronous: "NORMAL" | "FULL";
 }
 
 export class ConfigError extends Error {}
@@ -240,7 +242,9 @@ const isNats = (u: string | null): u is string => !!u && /^(nats|tls):/i.test(u)
 
 /** Pool size and SQL logging, read from the environment (parseConfig checks them at start). */
 export function dbSettings(env: Env = process.env): DbSettings {
-  return { poolMax: int(env, "DB_POOL_MAX", 20, 1, 1000), sqlLog: bool(env, "SQL_LOG", false) };
+  const sync = (str(env, "SQLITE_SYNCHRONOUS") ?? "NORMAL").toUpperCase();
+  if (sync !== "NORMAL" && sync !== "FULL") throw new ConfigError(`SQLITE_SYNCHRONOUS must be NORMAL or FULL, got "${sync}"`);
+  return { poolMax: int(env, "DB_POOL_MAX", 20, 1, 1000), sqlLog: bool(env, "SQL_LOG", false), sqliteSynchronous: sync };
 }
 const list = (v: string) =>
   v
