@@ -100,6 +100,9 @@ export function newEventId(): string {
   return crypto.randomUUID();
 }
 
+/** Longest pause between two polls of an idle outbox (commits kick the relay at once). */
+export const IDLE_POLL_MAX_MS = 2000;
+
 export function OutboxMixin(opts: { producer: string; intervalMs?: number; batch?: number }): ServiceSchema {
   const interval = opts.intervalMs ?? 250;
   const batch = opts.batch ?? 100;
@@ -213,12 +216,20 @@ export function OutboxMixin(opts: { producer: string; intervalMs?: number; batch
     },
     started(this: OutboxService) {
       this.$outboxStopped = false;
+      // The timer is the safety net (rows whose publish failed, rows of a node that died): every
+      // commit already kicks a relay pass. An idle outbox is polled less and less often, up to
+      // IDLE_POLL_MAX_MS, instead of one SELECT per producer every `interval`.
+      let delay = interval;
       const tick = () => {
         if (this.$outboxStopped) return;
         this.relayOutbox()
-          .catch((err) => this.logger.warn("outbox relay failed; will retry", err?.message ?? err))
+          .then((n) => (delay = n > 0 ? interval : Math.min(delay * 2, Math.max(interval, IDLE_POLL_MAX_MS))))
+          .catch((err) => {
+            delay = interval;
+            this.logger.warn("outbox relay failed; will retry", err?.message ?? err);
+          })
           .finally(() => {
-            if (!this.$outboxStopped) this.$outboxTimer = setTimeout(tick, interval);
+            if (!this.$outboxStopped) this.$outboxTimer = setTimeout(tick, delay);
           });
       };
       this.$outboxTimer = setTimeout(tick, interval);

@@ -42,21 +42,49 @@ export function parseMysqlUrl(url: string) {
   };
 }
 
-type Sqlite3Connection = { configure(opt: "busyTimeout", v: number): void; run(sql: string, cb: (err: Error | null) => void): void };
+type Sqlite3Connection = {
+  uuid?: string;
+  filename?: string;
+  configure(opt: "busyTimeout", v: number): void;
+  run(sql: string, cb: (err: Error | null) => void): void;
+  close(cb?: (err: Error | null) => void): void;
+};
+type SqliteConnectionManager = {
+  connections: Record<string, Sqlite3Connection>;
+  getConnection(o?: { uuid?: string; type?: string }): Promise<Sqlite3Connection>;
+  releaseConnection(c: Sqlite3Connection, force?: boolean): void;
+  close(): Promise<void>;
+};
+
+/** Idle transaction connections kept open for the next transaction (writers queue on one mutex). */
+const IDLE_SQLITE_CONNECTIONS = 4;
 
 /**
- * Sequelize's SQLite connection manager opens its connections itself (one shared, one per
- * transaction) and never runs the `afterConnect` hook, so connection settings are applied here,
- * to each connection the first time it is handed out: WAL (readers never block the writer;
- * persistent in the file), `synchronous` (config), foreign keys, and a busy timeout for the
- * read-only connections that share the file.
+ * Sequelize's SQLite connection manager opens its connections itself — one shared for plain
+ * queries, and a NEW one for every transaction, closed when the transaction ends — and never
+ * runs the `afterConnect` hook. Two changes here:
+ *  - settings are applied to each connection the first time it is handed out: WAL (readers never
+ *    block the writer; persistent in the file), `synchronous` (config), foreign keys, and a busy
+ *    timeout for the read-only connections that share the file;
+ *  - a transaction's connection goes back to a small idle list instead of being closed, and the
+ *    next transaction takes it: opening a database and configuring it cost more than most
+ *    transactions' statements.
  */
 function configureSqliteConnections(s: Sequelize, settings: DbSettings): void {
-  const cm = s.connectionManager as unknown as { getConnection(o?: unknown): Promise<Sqlite3Connection> };
+  const cm = s.connectionManager as unknown as SqliteConnectionManager;
   const get = cm.getConnection.bind(cm);
+  const release = cm.releaseConnection.bind(cm);
+  const close = cm.close.bind(cm);
   const configured = new WeakSet<object>();
+  const idle: Sqlite3Connection[] = [];
   const run = (db: Sqlite3Connection, sql: string) => new Promise<void>((resolve, reject) => db.run(sql, (err) => (err ? reject(err) : resolve())));
-  cm.getConnection = async (o?: unknown) => {
+  cm.getConnection = async (o) => {
+    const uuid = o?.uuid;
+    if (uuid && uuid !== "default" && !cm.connections[uuid] && idle.length) {
+      const reused = idle.pop()!;
+      cm.connections[uuid] = reused;
+      return reused;
+    }
     const db = await get(o);
     if (!configured.has(db)) {
       configured.add(db);
@@ -69,6 +97,20 @@ function configureSqliteConnections(s: Sequelize, settings: DbSettings): void {
       await run(db, "PRAGMA foreign_keys = ON");
     }
     return db;
+  };
+  cm.releaseConnection = (db, force) => {
+    // a finished transaction's connection (Sequelize then clears its uuid): keep it for the next
+    if (db.uuid && db.uuid !== "default" && db.filename !== ":memory:" && idle.length < IDLE_SQLITE_CONNECTIONS && cm.connections[db.uuid] === db) {
+      delete cm.connections[db.uuid];
+      idle.push(db);
+      return;
+    }
+    release(db, force);
+  };
+  cm.close = async () => {
+    const all = idle.splice(0);
+    await Promise.all(all.map((db) => new Promise<void>((resolve) => db.close(() => resolve()))));
+    await close();
   };
 }
 
