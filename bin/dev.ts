@@ -27,11 +27,18 @@ async function startStorefrontDev(broker: ServiceBroker): Promise<void> {
     return; // a production install: the gateway serves the built bundle
   }
   const target = `http://127.0.0.1:${addr.port}`;
+  // Vite installs its own SIGTERM (and stdin end) handler that closes its server and calls
+  // process.exit() at once — racing the broker's graceful stop, which then never finishes (no
+  // drained requests, no "Good bye"). The broker owns shutdown here: take Vite's handlers off.
+  const sigterm = new Set(process.listeners("SIGTERM"));
+  const stdinEnd = new Set(process.stdin.listeners("end"));
   const server = await vite.createServer({
     configFile: path.join(WEB_DIR, "storefront", "vite.config.ts"),
     logLevel: "warn",
     server: { port: cfg.webDevPort, strictPort: false, host: cfg.host, proxy: { "/api": { target } } },
   });
+  for (const l of process.listeners("SIGTERM")) if (!sigterm.has(l)) process.off("SIGTERM", l);
+  for (const l of process.stdin.listeners("end")) if (!stdinEnd.has(l)) process.stdin.off("end", l as () => void);
   await server.listen();
   broker.localBus.once("$broker.stopped", () => void server.close());
   const url = server.resolvedUrls?.local[0] ?? `http://localhost:${cfg.webDevPort}/`;

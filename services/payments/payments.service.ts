@@ -35,6 +35,7 @@ export type PaymentsThis = Service & {
   store: PaymentStore;
   $sweepTimer?: NodeJS.Timeout;
   $sweeping?: boolean;
+  $sweepRun?: Promise<void>;
   $stopping?: boolean;
   toDto(p: PaymentAttrs, withRefunds?: boolean): Promise<PaymentDto>;
   visiblePayment(ctx: Ctx<{ paymentNo: string }>): Promise<PaymentAttrs>;
@@ -302,19 +303,22 @@ const PaymentsService = {
     const tick = () => {
       if (this.$stopping) return;
       this.$sweeping = true;
-      this.sweep()
+      this.$sweepRun = this.sweep()
         .catch((err) => this.logger.warn("payments sweep failed; will retry", (err as Error)?.message))
         .finally(() => {
           this.$sweeping = false;
+          this.$sweepRun = undefined;
           if (!this.$stopping) this.$sweepTimer = setTimeout(tick, SWEEP_EVERY_MS + Math.random() * 1000);
         });
     };
     this.$sweepTimer = setTimeout(tick, SWEEP_EVERY_MS);
   },
 
-  stopped(this: PaymentsThis) {
+  async stopped(this: PaymentsThis) {
     this.$stopping = true;
     if (this.$sweepTimer) clearTimeout(this.$sweepTimer);
+    // a sweep in flight finishes before the database closes under it
+    if (this.$sweepRun) await this.$sweepRun;
   },
 };
 

@@ -160,6 +160,9 @@ export async function releaseSequelize(url: string): Promise<void> {
   e.refs--;
   if (e.refs <= 0) {
     instances.delete(url);
+    // SQLite: the transactions already queued on the writer mutex (a consumer's effect started
+    // by a relay during shutdown) finish before the connections close under them
+    for (let held = sqliteLocks.get(e.sequelize); held; held = sqliteLocks.get(e.sequelize)) await held.catch(() => undefined);
     await e.sequelize.close();
   }
 }
