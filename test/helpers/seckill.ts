@@ -2,6 +2,7 @@
  * Flash-sale fixtures through the gateway: a stocked SKU, a published sale, many buyers at once,
  * and polling tickets until the writer settled them. Shared by the seckill suites and bench/seckill.ts.
  */
+import http from "node:http";
 import { Buyer, newBuyer, stockedProduct } from "./checkout";
 import { client, waitFor } from "./shop";
 
@@ -83,4 +84,38 @@ export async function settle(http: Http, tickets: { ticket: string; buyer: Buyer
     { timeout, interval: 200, what: `${tickets.length} tickets settled` },
   );
   return tickets.map((t) => out.get(t.ticket));
+}
+
+/**
+ * Fire every purchase at once over a pool of keep-alive connections (`sockets`): a thousand
+ * fresh connections in the same millisecond overflow the listen backlog and get reset, which
+ * would test the kernel rather than the shop.
+ */
+export async function stampede(shop: { url: string }, saleId: number, who: Buyer[], sockets = 200): Promise<{ status: number; body: any; buyer: Buyer }[]> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
+  const url = new URL(`${shop.url}/api/v1/seckill/events/${saleId}/purchase`);
+  try {
+    return await Promise.all(
+      who.map(
+        (buyer) =>
+          new Promise<{ status: number; body: any; buyer: Buyer }>((resolve, reject) => {
+            const body = JSON.stringify({ addressId: buyer.addressId });
+            const req = http.request(
+              url,
+              { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), authorization: `Bearer ${buyer.token}` } },
+              (res) => {
+                let text = "";
+                res.setEncoding("utf8");
+                res.on("data", (c) => (text += c));
+                res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text), buyer }));
+              },
+            );
+            req.on("error", reject);
+            req.end(body);
+          }),
+      ),
+    );
+  } finally {
+    agent.destroy();
+  }
 }
