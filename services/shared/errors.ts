@@ -104,7 +104,6 @@ export const ERRORS = {
   SECKILL_OVERLAP: { status: 409, code: 60006, message: "another sale of this SKU overlaps this window" },
   SECKILL_STATE_CONFLICT: { status: 409, code: 60007, message: "the sale cannot change from its current state" },
   SECKILL_STOCK_SHORT: { status: 409, code: 60008, message: "the SKU does not have the stock for this sale" },
-  SECKILL_UNAVAILABLE: { status: 503, code: 60009, message: "the sale is being restored, try again in a moment" },
 
   // uploads 70000–70999
   UPLOAD_INVALID_TYPE: { status: 415, code: 70001, message: "only PNG, JPEG and WebP images are accepted" },
