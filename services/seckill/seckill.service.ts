@@ -240,7 +240,7 @@ const SeckillService = {
             default:
               // the store lost the sale: the reconciler rebuilds it from the database
               void this.reconcile().catch(() => undefined);
-              throw retryableError("the sale is being restored, try again in a moment", "SECKILL_UNAVAILABLE");
+              throw retryableError("the sale is being restored, try again in a moment");
           }
         }
         this.broker.metrics.increment(ADMITTED_METRIC);
