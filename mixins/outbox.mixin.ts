@@ -323,7 +323,7 @@ interface LocalConsumer {
  * The services of this broker that consume `channel`, with their group: definitions keyed by the
  * channel, and those keyed by a label that name the channel (several groups of one service).
  */
-function localConsumers(broker: Service["broker"], channel: string): LocalConsumer[] {
+export function localConsumers(broker: Service["broker"], channel: string): LocalConsumer[] {
   const adapter = (broker as unknown as { channelAdapter?: ChannelAdapter }).channelAdapter;
   const subject = adapter?.addPrefixTopic ? adapter.addPrefixTopic(channel) : channel;
   const out: LocalConsumer[] = [];
@@ -338,7 +338,7 @@ function localConsumers(broker: Service["broker"], channel: string): LocalConsum
   return out;
 }
 
-function deliverTo(c: LocalConsumer, broker: Service["broker"], payload: unknown, raw: unknown): Promise<unknown> {
+export function deliverTo(c: LocalConsumer, broker: Service["broker"], payload: unknown, raw: unknown): Promise<unknown> {
   const arg = c.chan.context ? Context.create(broker, null as never, payload as never, {}) : payload;
   return Promise.resolve(c.chan.handler.call(c.service, arg, raw));
 }

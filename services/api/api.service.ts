@@ -27,7 +27,7 @@ import { webAppsHandler } from "./web-apps";
 
 type Req = IncomingMessage & {
   $requestId?: string;
-  $action?: { name: string; auth?: ActionInfo["auth"]; roles?: string[]; rawBody?: boolean };
+  $action?: { name: string; auth?: ActionInfo["auth"]; roles?: string[]; rawBody?: boolean; tokenBucket?: boolean };
   /** the matched route alias (set before the rate limiter runs, unlike `$action`) */
   $alias?: { action?: string | null };
   /** the JSON body's bytes as received (body-parser `verify`), for actions declaring `rawBody` */
@@ -300,6 +300,12 @@ const ApiService = {
         if (!ctx.meta.user) throw bizError("UNAUTHORIZED");
         if (!ctx.meta.user.roles.some((r) => roles.includes(r))) throw bizError("FORBIDDEN", "your role does not allow this");
       }
+      // a per-user token bucket for actions a crowd hammers (a flash sale's purchase)
+      if (action?.tokenBucket && ctx.meta.user && this.cfg.rateLimit.enabled) {
+        const { rateBurst, ratePerSec } = this.cfg.seckill;
+        const waitMs = await this.kv.takeToken(`tb:${action.name}:${ctx.meta.user.id}`, rateBurst, ratePerSec);
+        if (waitMs > 0) throw bizError("RATE_LIMITED", "too many attempts, slow down", { retryAfter: Math.max(1, Math.ceil(waitMs / 1000)) });
+      }
     },
 
     async readinessChecks(this: ApiThis): Promise<Record<string, string>> {
@@ -478,7 +484,11 @@ function configure(svc: ApiThis & { settings: Record<string, unknown>; routes: u
       const url = (req as Req & { originalUrl?: string }).originalUrl ?? req.url;
       withLogScope({ requestId: traceId, action: req.$action?.name }, () => svc.logger.error(`request ${traceId} ${req.method} ${url} failed:`, err));
     }
-    if (!res.headersSent) res.setHeader("X-Request-Id", traceId);
+    if (!res.headersSent) {
+      res.setHeader("X-Request-Id", traceId);
+      const retryAfter = (mapped.body.data as { retryAfter?: unknown } | undefined)?.retryAfter;
+      if (mapped.status === 429 && typeof retryAfter === "number") res.setHeader("Retry-After", String(retryAfter));
+    }
     sendJson(res, mapped.status, mapped.body);
   };
 

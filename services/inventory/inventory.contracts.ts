@@ -19,6 +19,8 @@ export const InventoryActions = {
   RELEASE: "inventory.release",
   COMMIT: "inventory.commit",
   RETURN_STOCK: "inventory.returnStock",
+  COMMIT_PART: "inventory.commitPart",
+  RELEASE_PART: "inventory.releasePart",
 } as const;
 
 export type ReservationStatus = "OPEN" | "RELEASED" | "COMMITTED" | "RETURNED";
@@ -95,6 +97,28 @@ export interface ReturnStockParams {
   reason?: string;
 }
 
+/**
+ * inventory.commitPart / inventory.releasePart (internal): `quantity` units of an OPEN
+ * single-line hold are sold (leave on-hand) or go back to available stock, once per `key`; the
+ * same key again answers the first part (`replayed`). The whole rest of a hold goes back with
+ * `inventory.release` (the hold becomes RELEASED). Errors: RESERVATION_NOT_FOUND 404,
+ * RESERVATION_STATE_CONFLICT 409 (not OPEN), HOLD_SHORT 409, RESERVATION_REFERENCE_CONFLICT 409
+ * (the key was used for another action or quantity).
+ */
+export interface HoldPartParams {
+  reference: string;
+  key: string;
+  quantity: number;
+}
+export interface HoldPart {
+  reference: string;
+  key: string;
+  action: "commit" | "release";
+  skuId: number;
+  quantity: number;
+  replayed: boolean;
+}
+
 export interface StockMovement {
   id: number;
   skuId: number;
@@ -165,4 +189,6 @@ export const InventoryCalls = {
   reserve: action<ReserveParams, Reservation>(InventoryActions.RESERVE),
   release: action<ReleaseParams, Reservation>(InventoryActions.RELEASE),
   returnStock: action<ReturnStockParams, Reservation>(InventoryActions.RETURN_STOCK),
+  commitPart: action<HoldPartParams, HoldPart>(InventoryActions.COMMIT_PART),
+  releasePart: action<HoldPartParams, HoldPart>(InventoryActions.RELEASE_PART),
 } as const;

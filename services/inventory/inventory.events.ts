@@ -3,6 +3,7 @@
  *  - `order.paid`      → commit the order's reservation (the stock leaves on-hand);
  *  - `order.cancelled` → release it — a safety net: orders releases on cancel itself, and a
  *                        release that already happened is a no-op.
+ * Flash-sale orders (source SECKILL) are skipped: their unit belongs to the sale's hold.
  *
  * Delivery is at least once. `inventory.commit`/`release` are idempotent per reference (a
  * compare-and-set on the reservation status), and the event id is remembered in
@@ -24,6 +25,9 @@ export const INVENTORY_CONSUMER = "inventory";
 
 interface OrderFact {
   orderNo: string;
+  /** SECKILL orders hold no stock of their own: their unit sits in the sale's hold, which the
+   * seckill service commits or gives back (inventory.commitPart / releasePart) */
+  source?: string;
 }
 
 type InventoryEventsThis = Service & {
@@ -97,6 +101,7 @@ const InventoryEventsMixin = {
         this.logger.error(`${env?.type ?? "order event"}: malformed envelope, skipped`, env);
         return;
       }
+      if (env.data.source === "SECKILL") return;
       if (await this.hasProcessed(INVENTORY_CONSUMER, env.eventId)) return;
       await effect(orderNo);
       await this.once(INVENTORY_CONSUMER, env.eventId, async () => undefined);

@@ -18,6 +18,8 @@ import InventoryEventsMixin from "./inventory.events";
 import {
   CommitParams,
   GetManyParams,
+  HoldPart,
+  HoldPartParams,
   InitParams,
   Page,
   ReleaseParams,
@@ -149,6 +151,24 @@ const InventoryService = {
       params: { reference, reason: { ...reason, optional: true } },
       async handler(this: InventoryThis, ctx: Ctx<ReturnStockParams>): Promise<Reservation> {
         return this.published(await this.store.transition("return", ctx.params.reference, ctx.params.reason ?? "refund"));
+      },
+    },
+
+    commitPart: {
+      visibility: "public",
+      summary: "Internal: sell some units of an OPEN hold (a flash sale's), once per key",
+      params: { reference, key: reference, quantity: { type: "number", integer: true, positive: true, max: MAX_LINE_QUANTITY } },
+      async handler(this: InventoryThis, ctx: Ctx<HoldPartParams>): Promise<HoldPart> {
+        return this.published(await this.store.holdPart("commit", ctx.params.reference, ctx.params.key, ctx.params.quantity));
+      },
+    },
+
+    releasePart: {
+      visibility: "public",
+      summary: "Internal: give some units of an OPEN hold back to available stock, once per key",
+      params: { reference, key: reference, quantity: { type: "number", integer: true, positive: true, max: MAX_ON_HAND } },
+      async handler(this: InventoryThis, ctx: Ctx<HoldPartParams>): Promise<HoldPart> {
+        return this.published(await this.store.holdPart("release", ctx.params.reference, ctx.params.key, ctx.params.quantity));
       },
     },
 

@@ -16,7 +16,7 @@ import { QueryTypes, Sequelize, Transaction } from "sequelize";
 import type { InventoryModels } from "../../models/inventory";
 import { isUniqueViolation, runUpdate, withRetriedTransaction } from "../shared/db";
 import { bizError, validationError } from "../shared/errors";
-import { InventoryEvents, InventoryLowEvent, MovementType, Reservation, ReservationStatus, StockLevel, StockLine, StockMovement } from "./inventory.contracts";
+import { HoldPart, InventoryEvents, InventoryLowEvent, MovementType, Reservation, ReservationStatus, StockLevel, StockLine, StockMovement } from "./inventory.contracts";
 import { sameLines } from "./domain/lines";
 import { ReservationAction, TRANSITIONS, outcomeOfLostUpdate } from "./domain/reservation-state";
 import { StockRow, crossedBelow, toLevel } from "./domain/stock-level";
@@ -365,6 +365,64 @@ export class StockStore {
     }
     const at = now.toISOString();
     return { value: { reference, status: "RELEASED", lines: [], createdAt: at, updatedAt: at }, skuIds: [] };
+  }
+
+  /**
+   * Commit or release `quantity` units of an OPEN hold (a reservation held for another owner, e.g.
+   * a flash sale's `seckill:<id>`), once per `key`: the part row's unique key picks one winner
+   * and a repeat answers with the first part. The hold's line shrinks by a conditional UPDATE
+   * (never below zero: HOLD_SHORT), and stock moves as a whole commit or release would.
+   */
+  async holdPart(action: "commit" | "release", reference: string, key: string, quantity: number): Promise<Changed<HoldPart>> {
+    const s = this.deps.sequelize;
+    const existing = async (): Promise<HoldPart | null> => {
+      const rows = await s.query<{ action: string; quantity: number | string; sku_id: number | string }>(
+        "SELECT p.action, p.quantity, p.sku_id FROM reservation_parts p JOIN reservations r ON r.id = p.reservation_id WHERE r.reference = ? AND p.part_key = ?",
+        { replacements: [reference, key], type: QueryTypes.SELECT },
+      );
+      const r = rows[0];
+      if (!r) return null;
+      if (r.action !== action || Number(r.quantity) !== quantity) {
+        throw bizError("RESERVATION_REFERENCE_CONFLICT", `part ${key} of ${reference} was already used for ${r.action} ${r.quantity}`, { reference, key });
+      }
+      return { reference, key, action, skuId: Number(r.sku_id), quantity, replayed: true };
+    };
+    const seen = await existing();
+    if (seen) return { value: seen, skuIds: [] };
+    const effect = LINE_EFFECT[action];
+    try {
+      return await this.tx(async (t) => {
+        const hold = await this.reservation(reference, t);
+        if (!hold) throw bizError("RESERVATION_NOT_FOUND", `no reservation ${reference}`, { reference });
+        if (hold.status !== "OPEN") throw bizError("RESERVATION_STATE_CONFLICT", `reservation ${reference} is ${hold.status}`, { reference, status: hold.status });
+        if (hold.lines.length !== 1) throw bizError("RESERVATION_STATE_CONFLICT", `hold ${reference} has ${hold.lines.length} lines; parts need one`, { reference });
+        const skuId = hold.lines[0].skuId;
+        const now = new Date();
+        // the part row first: a concurrent duplicate waits on the unique key, then rolls back
+        await s.query("INSERT INTO reservation_parts (reservation_id, part_key, action, sku_id, quantity, created_at) VALUES (?, ?, ?, ?, ?, ?)", {
+          replacements: [hold.id, key, action, skuId, quantity, now],
+          transaction: t,
+          type: QueryTypes.INSERT,
+        });
+        const shrunk = await runUpdate(
+          s,
+          "UPDATE reservation_lines SET quantity = quantity - ? WHERE reservation_id = ? AND sku_id = ? AND quantity >= ?",
+          [quantity, hold.id, skuId, quantity],
+          t,
+        );
+        if (shrunk !== 1) throw bizError("HOLD_SHORT", `hold ${reference} has fewer than ${quantity} units left`, { reference, quantity, left: hold.lines[0].quantity });
+        const n = await runUpdate(s, effect.sql, effect.params(quantity, now, skuId), t);
+        if (n !== 1) throw new Errors.MoleculerServerError(`stock of SKU ${skuId} cannot ${action} ${quantity} units of ${reference}`, 500, "INTERNAL_ERROR", { skuId, reference });
+        await this.record(t, [{ skuId, ...effect.movement(quantity), reason: `${action} part ${key}`, reference }]);
+        return { value: { reference, key, action, skuId, quantity, replayed: false }, skuIds: [skuId] };
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) {
+        const winner = await existing();
+        if (winner) return { value: winner, skuIds: [] };
+      }
+      throw err;
+    }
   }
 
   /** on_hand += delta, never below what is reserved. */

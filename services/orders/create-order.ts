@@ -100,7 +100,7 @@ export async function createClaimedOrder(host: OrderHost, ctx: Caller, cmd: Crea
   const holds: OrderHolds = { couponId: priced.coupon?.id ?? null, points: priced.pointsUsed };
   const lines = cmd.lines.map((l) => ({ skuId: l.skuId, quantity: l.quantity }));
   return withHolds(
-    orderHolds(ctx, { orderNo, userId: cmd.userId, lines, holds, extra: extraHolds }),
+    orderHolds(ctx, { orderNo, userId: cmd.userId, lines, holds, extra: extraHolds, source: cmd.source }),
     () => host.store.tx((t) => writeOrder(host, t, { orderNo, cmd, priced, holds })),
     (hold, err) => host.logger.error(`order ${orderNo}: giving back the ${hold} hold failed; it stays held until its owner reconciles it`, err),
   );

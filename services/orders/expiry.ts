@@ -56,6 +56,7 @@ export async function cancelOrder(
 ) {
   const now = how.now ?? new Date();
   const items = await host.store.lineItems(orderNo);
+  let source: string = "NORMAL";
   const res = await host.store.transition(orderNo, how.action, how.who, {
     userId: how.userId,
     note: how.reason,
@@ -63,12 +64,13 @@ export async function cancelOrder(
     guard: how.action === "expire" ? { sql: "expires_at <= ?", values: [now] } : undefined,
     // the holds go back through this event (marketing unlocks the coupon, unfreezes the points);
     // the stock is also released right below, the event being inventory's safety net
-    event: (o): [string, OrderCancelledEvent] => [
-      OrderEvents.CANCELLED,
-      { orderNo, userId: Number(o.userId), reason: how.reason, source: sourceOf(o), items, holds: holdsOf(o) },
-    ],
+    event: (o): [string, OrderCancelledEvent] => {
+      source = sourceOf(o);
+      return [OrderEvents.CANCELLED, { orderNo, userId: Number(o.userId), reason: how.reason, source: sourceOf(o), items, holds: holdsOf(o) }];
+    },
   });
-  await releaseStock(host, orderNo, how.reason);
+  // a flash sale's unit is not an order reservation: seckill gives it back on order.cancelled
+  if (source !== "SECKILL") await releaseStock(host, orderNo, how.reason);
   return res;
 }
 
@@ -97,7 +99,7 @@ export async function sweepOnce(host: LifecycleHost, now = new Date()): Promise<
   }
   const stuck = await Order.findAll({
     attributes: ["orderNo", "cancelReason"],
-    where: { status: "CANCELLED", stockReleasedAt: null, cancelledAt: { [Op.lte]: new Date(now.getTime() - RELEASE_GRACE_MS) } },
+    where: { status: "CANCELLED", source: { [Op.ne]: "SECKILL" }, stockReleasedAt: null, cancelledAt: { [Op.lte]: new Date(now.getTime() - RELEASE_GRACE_MS) } },
     limit: BATCH,
   });
   for (const o of stuck) if (await releaseStock(host, o.orderNo, o.cancelReason ?? "cancelled")) result.released++;

@@ -13,7 +13,7 @@
 import { bizError } from "../shared/errors";
 import { runSaga } from "../shared/saga";
 import { ABSENT_TYPES, marketingDown } from "./offers";
-import type { OrderHolds, OrderLineItem } from "./orders.contracts";
+import type { OrderHolds, OrderLineItem, OrderSource } from "./orders.contracts";
 import { callAction } from "../shared/actions";
 import { MarketingCalls } from "../marketing/marketing.contracts";
 import { InventoryCalls } from "../inventory/inventory.contracts";
@@ -92,12 +92,18 @@ export function pointsHold(ctx: Caller, orderNo: string, userId: number, points:
 
 /**
  * The holds an order takes, in the order they are taken: stock, then what the offers use. A
- * flash sale's unit is taken before its order is written (seckill's Lua script), so the seckill
- * writer passes it here as one more hold to be given back if the order cannot be written.
+ * flash sale's unit is taken before its order is written (seckill's Lua script) out of the sale's
+ * own stock hold, so a SECKILL order takes no stock hold here; the seckill writer gives the unit
+ * back itself when the order cannot be written.
  */
-export function orderHolds(ctx: Caller, o: { orderNo: string; userId: number; lines: OrderLineItem[]; holds: OrderHolds; extra?: Hold[] }): Hold[] {
+export function orderHolds(
+  ctx: Caller,
+  o: { orderNo: string; userId: number; lines: OrderLineItem[]; holds: OrderHolds; extra?: Hold[]; source?: OrderSource },
+): Hold[] {
   const reason = "checkout failed";
-  const holds = [stockHold(ctx, o.orderNo, o.lines, reason)];
+  // a flash sale's unit already sits in the sale's own hold (seckill:<eventId>, taken when the
+  // sale was published): the order takes no stock of its own
+  const holds = o.source === "SECKILL" ? [] : [stockHold(ctx, o.orderNo, o.lines, reason)];
   if (o.holds.couponId !== null) holds.push(couponHold(ctx, o.orderNo, o.userId, o.holds.couponId, reason));
   if (o.holds.points > 0) holds.push(pointsHold(ctx, o.orderNo, o.userId, o.holds.points, reason));
   return [...holds, ...(o.extra ?? [])];

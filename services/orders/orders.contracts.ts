@@ -417,4 +417,5 @@ export const OrderCalls = {
   getForPayment: action<GetForPaymentParams, OrderForPayment>(OrderActions.GET_FOR_PAYMENT),
   reviewable: action<ReviewableParams, ReviewableResult>(OrderActions.REVIEWABLE),
   existing: action<ExistingParams, string[]>(OrderActions.EXISTING),
+  createOrder: action<CreateOrderParams, CreateOrderResult>(OrderActions.CREATE_ORDER),
 } as const;

@@ -31,6 +31,16 @@ export interface NatsOptions {
   tls?: { caFile?: string; certFile?: string; keyFile?: string };
 }
 
+export interface SeckillConfig {
+  /** a stream entry a relay left unacknowledged this long is claimed by another (SECKILL_RELAY_CLAIM_IDLE_MS) */
+  relayClaimIdleMs: number;
+  /** how often each seckill node runs the reconciler and the sale-end sweep (SECKILL_RECONCILE_INTERVAL_MS) */
+  reconcileIntervalMs: number;
+  /** per-user token bucket on the purchase route: size (SECKILL_RATE_BURST) and refill per second (SECKILL_RATE_PER_SEC) */
+  rateBurst: number;
+  ratePerSec: number;
+}
+
 export interface MallConfig {
   shape: Shape;
   nodeID?: string;
@@ -75,6 +85,7 @@ export interface MallConfig {
   /** how often each orders node looks for expired unpaid orders (ORDER_SWEEP_INTERVAL_MS) */
   orderSweepIntervalMs: number;
   seckillPaymentTimeoutSec: number;
+  seckill: SeckillConfig;
   /** an OPEN reservation whose order does not exist this long after it was made is released */
   reservationOrphanGraceMs: number;
   /** how often each inventory node looks for such orphans */
@@ -326,6 +337,12 @@ export function parseConfig(env: Env = process.env): MallConfig {
     orderPaymentTimeoutSec: int(env, "ORDER_PAYMENT_TIMEOUT", 900, 1),
     orderSweepIntervalMs: int(env, "ORDER_SWEEP_INTERVAL_MS", 5000, 100),
     seckillPaymentTimeoutSec: int(env, "SECKILL_PAYMENT_TIMEOUT", 300, 1),
+    seckill: {
+      relayClaimIdleMs: int(env, "SECKILL_RELAY_CLAIM_IDLE_MS", 10_000, 100),
+      reconcileIntervalMs: int(env, "SECKILL_RECONCILE_INTERVAL_MS", 2000, 100),
+      rateBurst: int(env, "SECKILL_RATE_BURST", 5, 1),
+      ratePerSec: int(env, "SECKILL_RATE_PER_SEC", 2, 1),
+    },
     reservationOrphanGraceMs: int(env, "RESERVATION_ORPHAN_GRACE_MS", 600_000, 1000),
     reservationReconcileIntervalMs: int(env, "RESERVATION_RECONCILE_INTERVAL_MS", 60_000, 100),
     requestTimeoutMs: int(env, "REQUEST_TIMEOUT", 10_000),

@@ -102,6 +102,9 @@ export const ERRORS = {
   SECKILL_NOT_ACTIVE: { status: 409, code: 60003, message: "sale is not active" },
   SECKILL_EVENT_NOT_FOUND: { status: 404, code: 60004, message: "seckill event not found" },
   SECKILL_TICKET_NOT_FOUND: { status: 404, code: 60005, message: "ticket not found" },
+  SECKILL_OVERLAP: { status: 409, code: 60006, message: "another sale of this SKU overlaps this window" },
+  SECKILL_STATE_CONFLICT: { status: 409, code: 60007, message: "the sale cannot change from its current state" },
+  SECKILL_STOCK_SHORT: { status: 409, code: 60008, message: "the SKU does not have the stock for this sale" },
 
   // uploads 70000–70999
   UPLOAD_INVALID_TYPE: { status: 415, code: 70001, message: "only PNG, JPEG and WebP images are accepted" },
@@ -116,6 +119,7 @@ export const ERRORS = {
   RESERVATION_NOT_FOUND: { status: 404, code: 80004, message: "reservation not found" },
   RESERVATION_STATE_CONFLICT: { status: 409, code: 80005, message: "reservation is no longer open" },
   RESERVATION_REFERENCE_CONFLICT: { status: 409, code: 80006, message: "reference was already used for different lines" },
+  HOLD_SHORT: { status: 409, code: 80007, message: "the hold does not have that many units left" },
 
   // marketing 90000–90999
   COUPON_NOT_FOUND: { status: 404, code: 90001, message: "coupon not found" },

@@ -22,8 +22,20 @@ export interface KvStore {
   replaceIf(key: string, expected: string, value: string, ttlMs: number): Promise<boolean>;
   /** Delete only while the value is still `expected`; true when it did. */
   delIf(key: string, expected: string): Promise<boolean>;
+  /**
+   * Token bucket: take one token from the bucket `key` (size `burst`, refilled at `perSec` a
+   * second). Returns 0 when a token was taken, else the ms until one is there.
+   */
+  takeToken(key: string, burst: number, perSec: number): Promise<number>;
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** One step of a token bucket: the state after taking a token at `now`, or the wait for one. */
+export function bucketStep(state: { tokens: number; at: number } | undefined, burst: number, perSec: number, now: number): { state: { tokens: number; at: number }; waitMs: number } {
+  const tokens = state ? Math.min(burst, state.tokens + ((now - state.at) * perSec) / 1000) : burst;
+  if (tokens >= 1) return { state: { tokens: tokens - 1, at: now }, waitMs: 0 };
+  return { state: { tokens, at: now }, waitMs: Math.ceil(((1 - tokens) * 1000) / perSec) };
 }
 
 export class MemoryKv implements KvStore {
@@ -92,10 +104,19 @@ export class MemoryKv implements KvStore {
     this.map.delete(key);
     return true;
   }
+  private buckets = new Map<string, { tokens: number; at: number }>();
+  async takeToken(key: string, burst: number, perSec: number) {
+    const now = Date.now();
+    if (this.buckets.size > 100_000) this.buckets.clear();
+    const { state, waitMs } = bucketStep(this.buckets.get(key), burst, perSec, now);
+    this.buckets.set(key, state);
+    return waitMs;
+  }
   async ping() {}
   async close() {
     clearInterval(this.sweeper);
     this.map.clear();
+    this.buckets.clear();
   }
 }
 
@@ -124,7 +145,21 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 return redis.call('DEL', KEYS[1])
 `;
 
+// KEYS bucket · ARGV burst perSec nowMs — the same arithmetic as bucketStep(), atomically
+const TAKE_TOKEN_SCRIPT = `
+local burst, rate, now = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local s = redis.call('HMGET', KEYS[1], 't', 'at')
+local tokens = burst
+if s[1] then tokens = math.min(burst, tonumber(s[1]) + (now - tonumber(s[2])) * rate / 1000) end
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) * 1000 / rate) end
+redis.call('HSET', KEYS[1], 't', tostring(tokens), 'at', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
+return wait
+`;
+
 type ScriptedRedis = {
+  mallTakeToken(k: string, burst: number, perSec: number, now: number): Promise<number>;
   mallIncr(k: string, t: number): Promise<[number, number]>;
   mallSetMax(k: string, v: number, t: number): Promise<number>;
   mallReplaceIf(k: string, expected: string, value: string, ttl: number): Promise<number>;
@@ -146,6 +181,7 @@ export class RedisKv implements KvStore {
     this.client.defineCommand("mallSetMax", { numberOfKeys: 1, lua: SET_MAX_SCRIPT });
     this.client.defineCommand("mallReplaceIf", { numberOfKeys: 1, lua: REPLACE_IF_SCRIPT });
     this.client.defineCommand("mallDelIf", { numberOfKeys: 1, lua: DEL_IF_SCRIPT });
+    this.client.defineCommand("mallTakeToken", { numberOfKeys: 1, lua: TAKE_TOKEN_SCRIPT });
   }
   private k(key: string) {
     return this.prefix + key;
@@ -184,6 +220,10 @@ export class RedisKv implements KvStore {
   }
   async delIf(key: string, expected: string) {
     return Number(await (this.client as unknown as ScriptedRedis).mallDelIf(this.k(key), expected)) === 1;
+  }
+  async takeToken(key: string, burst: number, perSec: number) {
+    // the gateway's clock, not Redis's: every gateway of one shop runs on synchronised hosts
+    return Number(await (this.client as unknown as ScriptedRedis).mallTakeToken(this.k(key), burst, perSec, Date.now()));
   }
   async ping() {
     await this.client.ping();

@@ -330,6 +330,25 @@ describe("embedded: every documented operation answers as the document says", ()
     await api("get", "/api/v1/users/me/points", { token, expect: 200 });
   });
 
+  it("seckill: publish, list, buy, ticket, figures, cancel", async () => {
+    const token = buyer.token;
+    const now = Date.now();
+    const body = { skuId: catalog.otherSkuId, title: "OA flash", price: 990, quantity: 3, perUserLimit: 1, startAt: new Date(now - 1000).toISOString(), endAt: new Date(now + 600_000).toISOString() };
+    const sale = (await api("post", "/api/v1/admin/seckill/events", { token: admin, body, headers: { "idempotency-key": key() }, expect: 201 })).body.data;
+    await api("get", "/api/v1/admin/seckill/events", { token: admin, query: { status: "active" }, expect: 200 });
+    await api("get", "/api/v1/admin/seckill/events/{id}", { token: admin, path: { id: sale.id }, expect: 200 });
+    await api("get", "/api/v1/seckill/events", { query: { status: "active" }, expect: 200 });
+    await api("get", "/api/v1/seckill/events/{id}", { path: { id: sale.id }, expect: 200 });
+    const bought = (await api("post", "/api/v1/seckill/events/{id}/purchase", { token, path: { id: sale.id }, body: { addressId: buyer.addressId }, expect: 202 })).body.data;
+    await api("post", "/api/v1/seckill/events/{id}/purchase", { token, path: { id: sale.id }, body: { addressId: buyer.addressId }, expect: 409 });
+    await api("get", "/api/v1/seckill/tickets/{ticket}", { token, path: { ticket: bought.ticket }, expect: 200 });
+    await api("get", "/api/v1/seckill/tickets/{ticket}", { token, path: { ticket: "nope" }, expect: 404 });
+    const later = { ...body, skuId: catalog.skuId, quantity: 1, startAt: new Date(now + 600_000).toISOString(), endAt: new Date(now + 700_000).toISOString() };
+    const upcoming = (await api("post", "/api/v1/admin/seckill/events", { token: admin, body: later, expect: 201 })).body.data;
+    await api("post", "/api/v1/admin/seckill/events/{id}/cancel", { token: admin, path: { id: upcoming.id }, expect: 200 });
+    await api("post", "/api/v1/admin/seckill/events/{id}/cancel", { token: admin, path: { id: sale.id }, expect: 409 });
+  });
+
   it("errors answer with a declared status and the error envelope", async () => {
     const token = buyer.token;
     await api("get", "/api/v1/users/me", { expect: 401 });
@@ -371,7 +390,7 @@ describe("cluster: the gateway on its own node serves the same document", () => 
   let cluster: Shop;
 
   beforeAll(async () => {
-    cluster = await startShop({ shape: "cluster", nodes: [["api"], ["users", "catalog", "inventory", "cart", "orders", "payments", "marketing", "ops"]] });
+    cluster = await startShop({ shape: "cluster", nodes: [["api"], ["users", "catalog", "inventory", "cart", "orders", "payments", "marketing", "ops", "seckill"]] });
   }, 90_000);
 
   afterAll(async () => {

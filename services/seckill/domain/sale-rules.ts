@@ -1,0 +1,41 @@
+/** Pure rules of a flash sale: its phase at a time, and what an admin may publish. */
+import type { EventPhase } from "../seckill.contracts";
+
+export type StoredStatus = "SCHEDULED" | "ENDING" | "ENDED" | "CANCELLED";
+
+export function phaseOf(e: { status: string; startAt: Date; endAt: Date }, now = Date.now()): EventPhase {
+  if (e.status === "CANCELLED") return "cancelled";
+  if (e.status !== "SCHEDULED" || now >= e.endAt.getTime()) return "ended";
+  return now < e.startAt.getTime() ? "upcoming" : "active";
+}
+
+export interface DraftSale {
+  price: number;
+  quantity: number;
+  perUserLimit: number;
+  startAt: Date;
+  endAt: Date;
+}
+
+/** Field problems of a draft (422), in the validator's shape. */
+export function draftProblems(d: DraftSale, now = Date.now()): { field: string; message: string }[] {
+  const out: { field: string; message: string }[] = [];
+  if (d.quantity < 1) out.push({ field: "quantity", message: "a sale needs at least one unit" });
+  if (d.perUserLimit < 1) out.push({ field: "perUserLimit", message: "each buyer must be allowed at least one unit" });
+  if (d.endAt.getTime() <= d.startAt.getTime()) out.push({ field: "endAt", message: "the sale must end after it starts" });
+  if (d.endAt.getTime() <= now) out.push({ field: "endAt", message: "the sale would already be over" });
+  return out;
+}
+
+/** Warnings an admin sees in the answer (the sale is still created). */
+export function draftWarnings(d: DraftSale, skuPrice: number): string[] {
+  const w: string[] = [];
+  if (d.price >= skuPrice) w.push(`the sale price ${d.price} is not below the SKU's price ${skuPrice}`);
+  if (d.perUserLimit > d.quantity) w.push(`the per-user limit ${d.perUserLimit} is above the sale's quantity ${d.quantity}`);
+  return w;
+}
+
+/** Do two windows overlap (half-open [start, end))? */
+export function overlaps(a: { startAt: Date; endAt: Date }, b: { startAt: Date; endAt: Date }): boolean {
+  return a.startAt.getTime() < b.endAt.getTime() && b.startAt.getTime() < a.endAt.getTime();
+}
