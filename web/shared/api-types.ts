@@ -308,6 +308,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/seckill/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sales with their figures (accepted, ordered, paid, expired, failed, remaining), newest first
+         * @description Roles: operator or admin.
+         */
+        get: operations["seckill.adminList"];
+        put?: never;
+        /**
+         * Publish a flash sale: its units are set aside from the SKU's stock at once
+         * @description Roles: operator or admin.
+         */
+        post: operations["seckill.adminCreate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/seckill/events/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One sale with its figures
+         * @description Roles: operator or admin.
+         */
+        get: operations["seckill.adminGet"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/seckill/events/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel an upcoming sale; its units go back to stock
+         * @description Roles: operator or admin.
+         */
+        post: operations["seckill.adminCancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/users": {
         parameters: {
             query?: never;
@@ -1101,6 +1165,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/seckill/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Sales (cached) with the units left (live) */
+        get: operations["seckill.list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/seckill/events/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One sale (cached) with the units left (live) */
+        get: operations["seckill.get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/seckill/events/{id}/purchase": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Try to buy in a flash sale: 202 with a ticket to poll; the order is written shortly after */
+        post: operations["seckill.purchase"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/seckill/tickets/{ticket}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Where my purchase stands: QUEUED, SUCCEEDED with its order, or FAILED with the reason */
+        get: operations["seckill.ticket"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/uploads": {
         parameters: {
             query?: never;
@@ -1284,6 +1416,32 @@ export interface components {
             mobile: string;
             name: string;
             province: string;
+        };
+        /** AdminSeckillEvent */
+        AdminSeckillEvent: {
+            currency: string;
+            /** Format: date-time */
+            endAt: string;
+            figures: components["schemas"]["SeckillFigures"];
+            id: number;
+            imageUrl: string | null;
+            /** @description amount in minor units (fen) */
+            originalPrice: number;
+            perUserLimit: number;
+            /** @description amount in minor units (fen) */
+            price: number;
+            productId: number;
+            quantity: number;
+            /** @description units still to be had (live) */
+            remaining: number;
+            returnedUnits: number | null;
+            skuId: number;
+            /** Format: date-time */
+            startAt: string;
+            /** @enum {string} */
+            status: "upcoming" | "active" | "ended" | "cancelled";
+            title: string;
+            warnings: string[];
         };
         /** AfterSales */
         AfterSales: {
@@ -1766,6 +1924,53 @@ export interface components {
             result: "SUCCESS" | "FAIL";
             /** Format: date-time */
             timestamp: string;
+        };
+        /** SeckillEvent */
+        SeckillEvent: {
+            currency: string;
+            /** Format: date-time */
+            endAt: string;
+            id: number;
+            imageUrl: string | null;
+            /** @description amount in minor units (fen) */
+            originalPrice: number;
+            perUserLimit: number;
+            /** @description amount in minor units (fen) */
+            price: number;
+            productId: number;
+            quantity: number;
+            /** @description units still to be had (live) */
+            remaining: number;
+            skuId: number;
+            /** Format: date-time */
+            startAt: string;
+            /** @enum {string} */
+            status: "upcoming" | "active" | "ended" | "cancelled";
+            title: string;
+        };
+        /** SeckillFigures */
+        SeckillFigures: {
+            accepted: number;
+            expired: number;
+            failed: number;
+            ordered: number;
+            paid: number;
+            remaining: number;
+        };
+        /** SeckillPurchase */
+        SeckillPurchase: {
+            /** @enum {string} */
+            status: "QUEUED";
+            ticket: string;
+        };
+        /** SeckillTicket */
+        SeckillTicket: {
+            eventId: number;
+            orderNo?: string;
+            reason?: string;
+            /** @enum {string} */
+            status: "QUEUED" | "SUCCEEDED" | "FAILED";
+            ticket: string;
         };
         /** SessionTokens */
         SessionTokens: {
@@ -3059,6 +3264,224 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             /** @description Not found, or not the caller's: SYNONYM_GROUP_NOT_FOUND. */
             404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "seckill.adminList": {
+        parameters: {
+            query?: {
+                page?: number;
+                pageSize?: number;
+                status?: "upcoming" | "active" | "ended" | "cancelled";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "5XX": components["responses"]["ServerError"];
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        data: {
+                            items: components["schemas"]["AdminSeckillEvent"][];
+                            page: number;
+                            pageSize: number;
+                            total: number;
+                        };
+                        /** @enum {string} */
+                        message: "ok";
+                        /** @description the request id (X-Request-Id) */
+                        traceId: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "seckill.adminCreate": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same body answers the first result (with `Idempotent-Replayed: true`); with another body it is 409 IDEMPOTENCY_CONFLICT. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date-time */
+                    endAt: string;
+                    perUserLimit: number;
+                    price: number;
+                    quantity: number;
+                    skuId: number;
+                    /** Format: date-time */
+                    startAt: string;
+                    title: string;
+                };
+            };
+        };
+        responses: {
+            "5XX": components["responses"]["ServerError"];
+            /** @description Created */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        data: components["schemas"]["AdminSeckillEvent"];
+                        /** @enum {string} */
+                        message: "ok";
+                        /** @description the request id (X-Request-Id) */
+                        traceId: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Not found, or not the caller's: SKU_NOT_FOUND. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The current state does not allow this: PRODUCT_OFF_SALE, SECKILL_OVERLAP, SECKILL_STOCK_SHORT. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "seckill.adminGet": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "5XX": components["responses"]["ServerError"];
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        data: components["schemas"]["AdminSeckillEvent"];
+                        /** @enum {string} */
+                        message: "ok";
+                        /** @description the request id (X-Request-Id) */
+                        traceId: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Not found, or not the caller's: SECKILL_EVENT_NOT_FOUND. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "seckill.adminCancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "5XX": components["responses"]["ServerError"];
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        data: components["schemas"]["AdminSeckillEvent"];
+                        /** @enum {string} */
+                        message: "ok";
+                        /** @description the request id (X-Request-Id) */
+                        traceId: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Not found, or not the caller's: SECKILL_EVENT_NOT_FOUND. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The current state does not allow this: SECKILL_STATE_CONFLICT. */
+            409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -6160,6 +6583,199 @@ export interface operations {
                     };
                 };
             };
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "seckill.list": {
+        parameters: {
+            query?: {
+                page?: number;
+                pageSize?: number;
+                status?: "upcoming" | "active" | "ended" | "cancelled";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "5XX": components["responses"]["ServerError"];
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        data: {
+                            items: components["schemas"]["SeckillEvent"][];
+                            page: number;
+                            pageSize: number;
+                            total: number;
+                        };
+                        /** @enum {string} */
+                        message: "ok";
+                        /** @description the request id (X-Request-Id) */
+                        traceId: string;
+                    };
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "seckill.get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "5XX": components["responses"]["ServerError"];
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        data: components["schemas"]["SeckillEvent"];
+                        /** @enum {string} */
+                        message: "ok";
+                        /** @description the request id (X-Request-Id) */
+                        traceId: string;
+                    };
+                };
+            };
+            /** @description Not found, or not the caller's: SECKILL_EVENT_NOT_FOUND. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "seckill.purchase": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    addressId: number;
+                    quantity?: number;
+                };
+            };
+        };
+        responses: {
+            "5XX": components["responses"]["ServerError"];
+            /** @description Accepted */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        data: components["schemas"]["SeckillPurchase"];
+                        /** @enum {string} */
+                        message: "ok";
+                        /** @description the request id (X-Request-Id) */
+                        traceId: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description Not found, or not the caller's: SECKILL_EVENT_NOT_FOUND, ADDRESS_NOT_FOUND. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The current state does not allow this: SECKILL_SOLD_OUT, SECKILL_LIMIT_REACHED, SECKILL_NOT_ACTIVE. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "seckill.ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "5XX": components["responses"]["ServerError"];
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        data: components["schemas"]["SeckillTicket"];
+                        /** @enum {string} */
+                        message: "ok";
+                        /** @description the request id (X-Request-Id) */
+                        traceId: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description Not found, or not the caller's: SECKILL_TICKET_NOT_FOUND. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
             429: components["responses"]["RateLimited"];
         };
     };
