@@ -147,7 +147,7 @@ describe.each(SHAPES)("messages (%s)", (_name, opts) => {
       const r = await deliveries(buyer.id);
       return r.length === 5 && r.every((d) => d.status === "SENT") ? r : null;
     }, { what: "paid + shipped deliveries sent" });
-    const sms = rows.find((r) => r.channel === "sms")!;
+    const sms = rows!.find((r) => r.channel === "sms")!;
     expect(sms.template_code).toBe("order.shipped.sms");
     expect(sms.provider).toBe("sandbox");
     expect(sms.body).toContain(`【Mall】您的订单 ${order.orderNo} 已由 SF Express 发出，运单号 SF1234567890`);
