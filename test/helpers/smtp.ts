@@ -59,6 +59,8 @@ function parts(raw: string): { type: string; body: string }[] {
 
 export class TestSmtp {
   readonly mails: ReceivedMail[] = [];
+  /** recipients the server refuses (a permanent 550), to exercise retries */
+  readonly refuse = new Set<string>();
   private server: SMTPServer;
   port = 0;
 
@@ -67,6 +69,10 @@ export class TestSmtp {
       authOptional: true,
       disabledCommands: ["STARTTLS", "AUTH"],
       logger: false,
+      onRcptTo: (address, _session, callback) => {
+        if (this.refuse.has(address.address)) return callback(Object.assign(new Error("mailbox unavailable"), { responseCode: 550 }));
+        callback();
+      },
       onData: (stream, session, callback) => {
         const chunks: Buffer[] = [];
         stream.on("data", (c: Buffer) => chunks.push(c));

@@ -63,7 +63,15 @@ describe.each(SHAPES)("messages (%s)", (_name, opts) => {
 
   beforeAll(async () => {
     smtp = await new TestSmtp().start();
-    shop = await startShop({ ...opts, env: { SMTP_URL: smtp.url, MAIL_FROM: "Mall Test <shop@mall.test>", MESSAGES_SWEEP_INTERVAL_MS: "200", MESSAGES_RETRY_BASE_MS: "100" } });
+    shop = await startShop({ ...opts, env: {
+        SMTP_URL: smtp.url,
+        MAIL_FROM: "Mall Test <shop@mall.test>",
+        MESSAGES_SWEEP_INTERVAL_MS: "200",
+        MESSAGES_RETRY_BASE_MS: "100",
+        MESSAGES_MAX_ATTEMPTS: "3",
+        SMS_RATE_LIMIT: "1",
+      },
+    });
     db = acquireSequelize(shop.databaseUrl);
     http = client(shop);
     admin = await loginAdmin(shop);
@@ -211,6 +219,45 @@ describe.each(SHAPES)("messages (%s)", (_name, opts) => {
     const sentRow = log.body.data.items.find((d: Json) => d.status === "SENT");
     const detail = await http.get(`admin/messages/deliveries/${sentRow.id}`, { token: admin });
     expect(detail.body.data.body).toContain("20% &lt;off&gt;");
+  });
+
+  it("a refused email is retried with backoff and ends FAILED with the error; SMS beyond the per-number limit waits", async () => {
+    const buyer = await newBuyer(shop, { admin, wallet: 1_000_000 });
+    const email = (await http.get("users/me", { token: buyer.token })).body.data.email as string;
+    smtp.refuse.add(email);
+    const order = await placeOrder(http, buyer, [{ skuId: sku.skuId, quantity: 1 }]);
+    const paidAt = Date.now();
+    await openPayment(http, buyer, order.orderNo, "wallet");
+    const failed = await waitFor(async () => {
+      const [row] = await db.query<Json>("SELECT status, attempts, last_error, created_at, updated_at FROM message_deliveries WHERE user_id = ? AND channel = 'email'", {
+        replacements: [buyer.id],
+        type: QueryTypes.SELECT,
+      });
+      return row?.status === "FAILED" ? row : null;
+    }, { what: "the email FAILED" });
+    expect(Number(failed!.attempts)).toBe(3);
+    expect(failed!.last_error).toMatch(/550|mailbox unavailable/);
+    // backoff: 100 ms, then 200 ms between the three attempts (MySQL keeps whole seconds: timed here)
+    expect(Date.now() - paidAt).toBeGreaterThanOrEqual(300);
+    expect(smtp.to(email)).toHaveLength(0);
+    // the inbox message is there all the same
+    expect((await http.get("users/me/messages", { token: buyer.token })).body.data.total).toBe(1);
+
+    const code = `sms-${crypto.randomBytes(3).toString("hex")}`;
+    expect((await http.post("admin/message-templates", { code, channel: "sms", subject: "promo", body: "[Mall] {{text}}" }, { token: admin })).status).toBe(201);
+    const mobile = `137${crypto.randomInt(10_000_000, 99_999_999)}`;
+    await http.patch("users/me", { mobile }, { token: buyer.token });
+    await http.patch("users/me/notification-settings", { marketingSms: true }, { token: buyer.token });
+    const first = await http.post("admin/messages/batch", { templateCode: code, userIds: [buyer.id], vars: { text: "one" } }, { token: admin });
+    const second = await http.post("admin/messages/batch", { templateCode: code, userIds: [buyer.id], vars: { text: "two" } }, { token: admin });
+    const statuses = await waitFor(async () => {
+      const rows = await db.query<Json>("SELECT status, last_error FROM message_deliveries WHERE batch_id IN (?, ?) ORDER BY id", {
+        replacements: [first.body.data.batchId, second.body.data.batchId],
+        type: QueryTypes.SELECT,
+      });
+      return rows.length === 2 && rows.some((r) => r.status === "SENT") && rows.some((r) => r.status === "RETRYING") ? rows : null;
+    }, { what: "one SMS sent, one waiting for the next window" });
+    expect(statuses!.find((r) => r.status === "RETRYING")!.last_error).toMatch(/rate limited: 1 SMS per number/);
   });
 
   it("built-in templates: overridden per locale, checked against their variables, restored by DELETE", async () => {
