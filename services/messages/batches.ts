@@ -39,7 +39,7 @@ export interface BatchHost {
   templates: TemplateStore;
   deliverer: Deliverer;
   cfg: MallConfig;
-  logger: { info(m: string): void; warn(m: string): void; error(m: string): void };
+  logger: { debug(m: string): void; info(m: string): void; warn(m: string): void; error(m: string): void };
   outbox(t: Transaction, channel: string, data: unknown): Promise<unknown>;
   hasProcessed(consumer: string, eventId: string): Promise<boolean>;
   once<T>(consumer: string, eventId: string, fn: (t: Transaction) => Promise<T>): Promise<{ applied: boolean; result?: T }>;
@@ -146,6 +146,7 @@ export async function onBatchChunk(host: BatchHost, env: EventEnvelope<BatchChun
     });
     return;
   }
+  const t0 = Date.now();
   const versions = JSON.parse(batch.templates) as Effective[];
   const vars = JSON.parse(batch.vars) as Vars;
   const contacts = await callAction(host.broker, UserCalls.contacts, { ids: c.userIds });
@@ -162,8 +163,11 @@ export async function onBatchChunk(host: BatchHost, env: EventEnvelope<BatchChun
       vars: u ? { ...vars, nickname: u.nickname || u.username, username: u.username } : vars,
     };
   });
+  const t1 = Date.now();
   const plan = host.deliverer.plan(items, settings);
+  const t2 = Date.now();
   await host.once(MessageGroups.BATCH, env.eventId, (t) => host.deliverer.write(t, plan));
+  host.logger.debug(`batch ${batch.id} chunk ${c.seq}: ${c.userIds.length} users; lookups ${t1 - t0} ms, render ${t2 - t1} ms, write ${Date.now() - t2} ms`);
 }
 
 export async function batchView(host: BatchHost, id: string): Promise<BatchDto> {

@@ -34,6 +34,18 @@ const INSERT_CHUNK = 500;
 /** Sends in flight per node. */
 const SEND_CONCURRENCY = 4;
 
+const INBOX_COLUMNS = [
+  ["user_id", "userId"], ["dedupe_key", "dedupeKey"], ["template_code", "templateCode"], ["subject", "subject"], ["body", "body"],
+  ["link", "link"], ["batch_id", "batchId"], ["read_at", "readAt"], ["created_at", "createdAt"],
+] as const satisfies readonly (readonly [string, keyof InboxAttrs])[];
+const DELIVERY_COLUMNS = [
+  ["dedupe_key", "dedupeKey"], ["user_id", "userId"], ["channel", "channel"], ["template_code", "templateCode"], ["locale", "locale"],
+  ["category", "category"], ["recipient", "recipient"], ["subject", "subject"], ["body", "body"], ["inbox_id", "inboxId"],
+  ["status", "status"], ["attempts", "attempts"], ["last_error", "lastError"], ["provider", "provider"], ["provider_id", "providerId"],
+  ["next_attempt_at", "nextAttemptAt"], ["locked_until", "lockedUntil"], ["batch_id", "batchId"], ["sent_at", "sentAt"],
+  ["created_at", "createdAt"], ["updated_at", "updatedAt"],
+] as const satisfies readonly (readonly [string, keyof DeliveryAttrs])[];
+
 export const DEFAULT_SETTINGS: NotificationSettingsDto = { marketingEmail: true, marketingSms: false };
 
 /** min(base × 2^(attempts−1), 1 h) */
@@ -178,14 +190,26 @@ export class Deliverer {
   /** Insert a plan in the caller's transaction; rows whose key exists are left alone. Returns rows to send. */
   async write(t: Transaction, plan: Plan): Promise<number> {
     for (let i = 0; i < plan.inbox.length; i += INSERT_CHUNK) {
-      await this.d.models.Inbox.bulkCreate(plan.inbox.slice(i, i + INSERT_CHUNK), { ignoreDuplicates: true, transaction: t, validate: false, hooks: false });
+      await this.insertIgnore(t, "inbox_messages", INBOX_COLUMNS, plan.inbox.slice(i, i + INSERT_CHUNK));
     }
     for (let i = 0; i < plan.deliveries.length; i += INSERT_CHUNK) {
-      await this.d.models.Delivery.bulkCreate(plan.deliveries.slice(i, i + INSERT_CHUNK), { ignoreDuplicates: true, transaction: t, validate: false, hooks: false });
+      await this.insertIgnore(t, "message_deliveries", DELIVERY_COLUMNS, plan.deliveries.slice(i, i + INSERT_CHUNK));
     }
     const outgoing = plan.deliveries.filter((d) => d.status === "PENDING").length;
     if (outgoing) t.afterCommit(() => this.kick());
     return outgoing;
+  }
+
+  /** One multi-row INSERT that skips rows whose unique key exists (a third of bulkCreate's cost per row). */
+  private async insertIgnore<R extends object>(t: Transaction, table: string, columns: readonly (readonly [string, keyof R])[], rows: R[]): Promise<void> {
+    if (!rows.length) return;
+    const verb = this.d.sequelize.getDialect() === "sqlite" ? "INSERT OR IGNORE" : "INSERT IGNORE";
+    const tuple = `(${columns.map(() => "?").join(", ")})`;
+    await this.d.sequelize.query(`${verb} INTO ${table} (${columns.map(([c]) => c).join(", ")}) VALUES ${rows.map(() => tuple).join(", ")}`, {
+      replacements: rows.flatMap((r) => columns.map(([, k]) => r[k] ?? null)),
+      transaction: t,
+      type: QueryTypes.INSERT,
+    });
   }
 
   // ── sending ──────────────────────────────────────────────────────────────────────────────
