@@ -60,9 +60,8 @@ export async function up({ context: qi }: { context: QueryInterface }) {
     category: short,
     recipient: { type: DataTypes.STRING(254), allowNull: true },
     subject: { type: DataTypes.STRING(255), allowNull: true },
-    // the rendered email (HTML) or SMS text; inbox rows point at their message instead
+    // the rendered email (HTML) or SMS text; an inbox row's message has the same dedupe_key
     body: { type: longText, allowNull: true },
-    inbox_id: ref(qi, true),
     status: short,
     attempts: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
     last_error: { type: DataTypes.STRING(500), allowNull: true },

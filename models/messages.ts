@@ -46,7 +46,6 @@ export interface DeliveryAttrs {
   recipient: string | null;
   subject: string | null;
   body: string | null;
-  inboxId: number | null;
   status: DeliveryStatus;
   attempts: number;
   lastError: string | null;
@@ -132,7 +131,6 @@ export function defineMessagesModels(sequelize: Sequelize) {
       recipient: DataTypes.STRING,
       subject: DataTypes.STRING,
       body: DataTypes.TEXT,
-      inboxId: id,
       status: DataTypes.STRING,
       attempts: DataTypes.INTEGER,
       lastError: DataTypes.STRING,

@@ -40,7 +40,7 @@ const INBOX_COLUMNS = [
 ] as const satisfies readonly (readonly [string, keyof InboxAttrs])[];
 const DELIVERY_COLUMNS = [
   ["dedupe_key", "dedupeKey"], ["user_id", "userId"], ["channel", "channel"], ["template_code", "templateCode"], ["locale", "locale"],
-  ["category", "category"], ["recipient", "recipient"], ["subject", "subject"], ["body", "body"], ["inbox_id", "inboxId"],
+  ["category", "category"], ["recipient", "recipient"], ["subject", "subject"], ["body", "body"],
   ["status", "status"], ["attempts", "attempts"], ["last_error", "lastError"], ["provider", "provider"], ["provider_id", "providerId"],
   ["next_attempt_at", "nextAttemptAt"], ["locked_until", "lockedUntil"], ["batch_id", "batchId"], ["sent_at", "sentAt"],
   ["created_at", "createdAt"], ["updated_at", "updatedAt"],
@@ -147,7 +147,6 @@ export class Deliverer {
       recipient: null,
       subject: null,
       body: null,
-      inboxId: null,
       status: "PENDING",
       attempts: 0,
       lastError: null,

@@ -5,7 +5,6 @@
  * size, syntax, and for a built-in the variables its notification provides.
  */
 import type { Sequelize } from "sequelize";
-import { Op } from "sequelize";
 import type { Category, Channel, Locale, MessagesModels, TemplateAttrs } from "../../models/messages";
 import { isUniqueViolation } from "../shared/db";
 import { bizError } from "../shared/errors";
@@ -218,11 +217,5 @@ export class TemplateStore {
     if (n > 0) return { deleted: true };
     if (BUILTINS.has(code)) throw bizError("TEMPLATE_BUILTIN", undefined, { code });
     throw bizError("TEMPLATE_NOT_FOUND", undefined, { code, ...(locale ? { locale } : {}) });
-  }
-
-  /** Codes admins created (for the batch form): not needed by the shop itself. */
-  async customCodes(): Promise<string[]> {
-    const rows = await this.T.findAll({ attributes: ["code"], where: { code: { [Op.notIn]: [...BUILTINS.keys()] } }, raw: true });
-    return [...new Set(rows.map((r) => r.code))];
   }
 }
