@@ -16,6 +16,8 @@ export interface UserAttrs {
   passwordHash: string;
   nickname: string | null;
   avatarUrl: string | null;
+  /** "zh-CN" | "en" (0102): the language of the user's messages */
+  locale: string;
   status: string;
   /** bumped when every access token of the user must stop working (tokens carry it as `ep`) */
   sessionEpoch: number;
@@ -99,6 +101,7 @@ export function defineUserModels(sequelize: Sequelize) {
       passwordHash: DataTypes.STRING,
       nickname: DataTypes.STRING,
       avatarUrl: DataTypes.STRING,
+      locale: DataTypes.STRING,
       status: DataTypes.STRING,
       sessionEpoch: DataTypes.INTEGER,
       sessionEpochAt: DataTypes.DATE,

@@ -23,7 +23,8 @@ import { bizError } from "../shared/errors";
 import type { Page } from "../shared/schema";
 import { claimViolation, couponTermsViolation, shownStatus, usability } from "./domain/coupon-rules";
 import { normaliseScope } from "./domain/scope";
-import type { ClaimableTemplateDto, CouponHold, CouponOffer, CouponStatus, CouponTemplateDto, UserCouponDto } from "./marketing.contracts";
+import { CouponEvents } from "./marketing.contracts";
+import type { ClaimableTemplateDto, CouponClaimedEvent, CouponHold, CouponOffer, CouponStatus, CouponTemplateDto, ExpiringCoupon, ExpiringCouponsParams, UserCouponDto } from "./marketing.contracts";
 import { violationError } from "./violations";
 
 export interface TemplateFields extends CouponTerms {
@@ -35,6 +36,8 @@ export interface TemplateFields extends CouponTerms {
 export interface StoreDeps {
   sequelize: Sequelize;
   models: MarketingModels;
+  /** the service's outbox (coupon.claimed goes out in the claim's transaction) */
+  outbox?(t: Transaction, channel: string, data: unknown): Promise<unknown>;
 }
 
 const iso = (d: Date | string) => new Date(d).toISOString();
@@ -250,7 +253,7 @@ export class CouponStore {
         if (mine !== 1) throw new ClaimLost("user");
         // read after our update: the row is locked by it, so these are the terms we claimed under
         const tpl = (await this.m.CouponTemplate.findByPk(templateId, { transaction: t }))!;
-        return this.m.UserCoupon.create(
+        const claimed = await this.m.UserCoupon.create(
           {
             templateId,
             userId,
@@ -268,6 +271,9 @@ export class CouponStore {
           },
           { transaction: t },
         );
+        const event: CouponClaimedEvent = { couponId: Number(claimed.id), templateId, userId, name: tpl.name, validTo: new Date(tpl.validTo).toISOString() };
+        await this.deps.outbox?.(t, CouponEvents.CLAIMED, event);
+        return claimed;
       });
       return couponDto(coupon.get({ plain: true }) as UserCouponAttrs, new Date());
     } catch (err) {
@@ -278,6 +284,18 @@ export class CouponStore {
       if (why) throw bizError(why.type, why.message, { id: templateId });
       throw bizError("COUPON_SOLD_OUT", undefined, { id: templateId });
     }
+  }
+
+  /** UNUSED coupons whose validity ends within (now, before], by id (the expiry reminder pages through them). */
+  async expiring(p: ExpiringCouponsParams, now = new Date()): Promise<ExpiringCoupon[]> {
+    const rows = await this.m.UserCoupon.findAll({
+      attributes: ["id", "userId", "templateId", "name", "validTo"],
+      where: { status: "UNUSED", id: { [Op.gt]: p.afterId ?? 0 }, validTo: { [Op.gt]: now, [Op.lte]: new Date(p.before) } },
+      order: [["id", "ASC"]],
+      limit: p.limit ?? 500,
+      raw: true,
+    });
+    return rows.map((r) => ({ couponId: Number(r.id), userId: Number(r.userId), templateId: Number(r.templateId), name: r.name, validTo: iso(r.validTo) }));
   }
 
   /** The (template, user) counter row the per-user limit is a compare-and-set on; a no-op once it exists. */

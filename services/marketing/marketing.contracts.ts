@@ -19,7 +19,36 @@ export const MarketingActions = {
   RELEASE_COUPON: "marketing.releaseCoupon",
   FREEZE_POINTS: "marketing.freezePoints",
   UNFREEZE_POINTS: "marketing.unfreezePoints",
+  EXPIRING_COUPONS: "marketing.expiringCoupons",
 } as const;
+
+/** Durable channels marketing publishes through its outbox. */
+export const CouponEvents = {
+  /** a user claimed a coupon (messages tells them it is in their account) */
+  CLAIMED: "coupon.claimed",
+} as const;
+
+export interface CouponClaimedEvent {
+  couponId: number;
+  templateId: number;
+  userId: number;
+  name: string;
+  validTo: string;
+}
+
+/** marketing.expiringCoupons (internal): UNUSED coupons ending within (now, before], paged by id. */
+export interface ExpiringCouponsParams {
+  before: string;
+  afterId?: number;
+  limit?: number;
+}
+export interface ExpiringCoupon {
+  couponId: number;
+  userId: number;
+  templateId: number;
+  name: string;
+  validTo: string;
+}
 
 /** Consumer groups of marketing on the order channels (each runs its handlers once per event). */
 export const MarketingGroups = { COUPONS: "marketing-coupons", POINTS: "marketing-points" } as const;
@@ -307,4 +336,5 @@ export const MarketingCalls = {
   releaseCoupon: action<ReleaseCouponParams, ReleaseCouponResult>(MarketingActions.RELEASE_COUPON),
   freezePoints: action<FreezePointsParams, PointsHoldResult>(MarketingActions.FREEZE_POINTS),
   unfreezePoints: action<UnfreezePointsParams, PointsHoldResult>(MarketingActions.UNFREEZE_POINTS),
+  expiringCoupons: action<ExpiringCouponsParams, ExpiringCoupon[]>(MarketingActions.EXPIRING_COUPONS),
 } as const;

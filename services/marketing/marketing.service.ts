@@ -18,6 +18,7 @@ import { OrderCancelledEvent, OrderEvents, OrderPaidEvent, OrderRefundedEvent } 
 import { s } from "../shared/schema";
 import { onOrderCancelled, onOrderPaid } from "./coupon-events";
 import { CouponStore, TemplateFields } from "./coupon-store";
+import { ExpiringCoupon, ExpiringCouponsParams } from "./marketing.contracts";
 import { ActivePromotionDto, ActivePromotionSchema, ClaimableTemplatePageSchema, CouponHold, CouponStatus, CouponTemplateDto, CouponTemplatePageSchema, CouponTemplateSchema, DeletedSchema, LockCouponParams, OffersParams, OffersResult, PromotionDto, PromotionPageSchema, PromotionSchema, ReleaseCouponParams, ReleaseCouponResult, UserCouponDto, UserCouponPageSchema, UserCouponSchema } from "./marketing.contracts";
 import { PromotionFields, PromotionStore } from "./promotion-store";
 
@@ -29,6 +30,7 @@ export type MarketingThis = Service & {
   coupons: CouponStore;
   promotions: PromotionStore;
   once<T>(consumer: string, eventId: string, fn: (t: Transaction) => Promise<T>): Promise<{ applied: boolean; result?: T }>;
+  outbox(t: Transaction, channel: string, data: unknown): Promise<unknown>;
   /** provided by the points mixin */
   pointsBalanceOf(userId: number): Promise<number>;
   pointsOnPaid(env: EventEnvelope<OrderPaidEvent>): Promise<void>;
@@ -282,6 +284,19 @@ const MarketingService = {
       },
     },
 
+    expiringCoupons: {
+      visibility: "public",
+      summary: "Internal: UNUSED coupons whose validity ends before a time, paged by id (expiry reminders)",
+      params: {
+        before: { type: "date", convert: true },
+        afterId: { type: "number", integer: true, min: 0, optional: true },
+        limit: { type: "number", integer: true, min: 1, max: 1000, optional: true },
+      },
+      handler(this: MarketingThis, ctx: Context<Omit<ExpiringCouponsParams, "before"> & { before: Date }>): Promise<ExpiringCoupon[]> {
+        return this.coupons.expiring({ ...ctx.params, before: ctx.params.before.toISOString() });
+      },
+    },
+
     releaseCoupon: {
       visibility: "public",
       summary: "Internal: give back the coupon an order holds (LOCKED → UNUSED); nothing held is a no-op",
@@ -329,7 +344,7 @@ const MarketingService = {
 
   created(this: MarketingThis) {
     // DbMixin's created() ran first (mixins before the schema), so models are bound
-    this.coupons = new CouponStore({ sequelize: this.sequelize, models: this.models });
+    this.coupons = new CouponStore({ sequelize: this.sequelize, models: this.models, outbox: (t, channel, data) => this.outbox(t, channel, data) });
     this.promotions = new PromotionStore({ sequelize: this.sequelize, models: this.models, cacher: this.broker.cacher, logger: this.logger });
   },
 };

@@ -15,7 +15,7 @@ import { runUpdate } from "../shared/db";
 import { bizError, retryableError } from "../shared/errors";
 import { LifecycleHost, returnStock } from "./expiry";
 import { Who, afterSalesDto, holdsOf, sourceOf } from "./order-store";
-import { AfterSalesDto, OrderEvents, OrderRefundedEvent, OrderStatus, PaymentRefundedEvent, RefundResult } from "./orders.contracts";
+import { AfterSalesDto, OrderEvents, OrderRefundedEvent, OrderStatus, PaymentRefundedEvent, RefundDecisionEvent, RefundEvents, RefundResult } from "./orders.contracts";
 import type { EventEnvelope } from "../../mixins/outbox.mixin";
 import { callAction } from "../shared/actions";
 import { PaymentCalls } from "../payments/payments.contracts";
@@ -77,9 +77,11 @@ export async function approveRefund(host: AfterSalesHost, adminId: number, id: n
     });
     throw err;
   }
-  await host.store.tx((t) =>
-    runUpdate(host.store.sequelize, "UPDATE aftersales SET refund_no = ?, updated_at = ? WHERE id = ? AND refund_no IS NULL", [refund.refundNo, new Date(), id], t),
-  );
+  await host.store.tx(async (t) => {
+    const first = await runUpdate(host.store.sequelize, "UPDATE aftersales SET refund_no = ?, updated_at = ? WHERE id = ? AND refund_no IS NULL", [refund.refundNo, new Date(), id], t);
+    // the refund is under way: tell the buyer once (an approval retried after a lost answer finds refund_no set)
+    if (first === 1) await host.store.outbox(t, RefundEvents.APPROVED, decision(a, note));
+  });
   // goods that never left the warehouse go back on the shelf
   if ((a.orderStatusBefore as OrderStatus) === "PAID") await returnStock(host, id, a.orderNo);
   return afterSalesDto(await mustFind(host, id));
@@ -99,8 +101,13 @@ export async function rejectRefund(host: AfterSalesHost, adminId: number, id: nu
       back: a.orderStatusBefore as OrderStatus,
       note: `refund rejected${note ? `: ${note}` : ""}`,
     });
+    await host.store.outbox(t, RefundEvents.REJECTED, decision(a, note));
   });
   return afterSalesDto(await mustFind(host, id));
+}
+
+function decision(a: { id: number; orderNo: string; userId: number; amount: number; currency: string }, note: string | undefined): RefundDecisionEvent {
+  return { orderNo: a.orderNo, userId: Number(a.userId), refundId: Number(a.id), amount: Number(a.amount), currency: a.currency, note: note ?? "" };
 }
 
 /** `payment.refunded`: the request is complete and the order REFUNDED (once per event). */

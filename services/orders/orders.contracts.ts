@@ -20,6 +20,27 @@ export const OrderEvents = {
   REFUNDED: "order.refunded",
 } as const;
 
+/** After-sales decisions (durable channels through orders' outbox; messages tells the buyer). */
+export const RefundEvents = {
+  /** an admin approved a refund request and payments accepted the refund */
+  APPROVED: "refund.approved",
+  /** an admin rejected a refund request; the order went back to PAID or SHIPPED */
+  REJECTED: "refund.rejected",
+} as const;
+
+/** Payload of refund.approved / refund.rejected. */
+export interface RefundDecisionEvent {
+  orderNo: string;
+  userId: number;
+  /** the after-sales request */
+  refundId: number;
+  /** fen asked for (approved: on its way back) */
+  amount: number;
+  currency: string;
+  /** the admin's note, "" when none */
+  note: string;
+}
+
 /** Where an order came from: the HTTP checkout or a flash sale's order writer. */
 export type OrderSource = "NORMAL" | "SECKILL";
 
@@ -68,6 +89,8 @@ export interface OrderPaidEvent {
   source: OrderSource;
   /** money paid, fen (points earned are computed from it) */
   payable: number;
+  /** the order's currency (messages writes the amount with it) */
+  currency?: string;
   /** the holds that become final: the coupon is USED, the frozen points spent */
   holds: OrderHolds;
 }

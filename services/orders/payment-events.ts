@@ -38,7 +38,7 @@ export async function onPaymentSucceeded(host: AfterSalesHost, env: EventEnvelop
             set: { paid_at: new Date(), payment_no: d.paymentNo },
             event: (o): [string, OrderPaidEvent] => [
               OrderEvents.PAID,
-              { orderNo: d.orderNo, userId: Number(o.userId), paymentNo: d.paymentNo, amount: Number(d.amount), items, source: sourceOf(o), payable: o.payable, holds: holdsOf(o) },
+              { orderNo: d.orderNo, userId: Number(o.userId), paymentNo: d.paymentNo, amount: Number(d.amount), items, source: sourceOf(o), payable: o.payable, currency: o.currency, holds: holdsOf(o) },
             ],
           }),
         );

@@ -102,6 +102,62 @@ export interface MallConfig {
   webDevPort: number | null;
   publicBaseUrl: string | null;
   db: DbSettings;
+  messages: MessagesConfig;
+}
+
+/** Email, SMS and the delivery machinery of services/messages. */
+export interface MessagesConfig {
+  /** smtp(s)://user:pass@host:port; null: emails are rendered and kept in the delivery log only */
+  smtpUrl: string | null;
+  mailFrom: string;
+  /** which SMS provider sends (SMS_PROVIDER): the sandbox records, the webhook POSTs to SMS_WEBHOOK_URL */
+  smsProvider: "sandbox" | "webhook";
+  smsWebhookUrl: string | null;
+  smsWebhookSecret: string | null;
+  /** SMS per number per window (SMS_RATE_LIMIT / SMS_RATE_WINDOW_MS); more wait for the next window */
+  smsRateLimit: number;
+  smsRateWindowMs: number;
+  /** attempts of one email/SMS before it is FAILED; the n-th retry waits base × 2^(n−1), ≤ 1 h */
+  maxAttempts: number;
+  retryBaseMs: number;
+  /** how often each node looks for deliveries due (new, to retry, or abandoned by a dead node) */
+  sweepIntervalMs: number;
+  /** users per chunk of a batch send */
+  batchChunk: number;
+  /** coupons expiring within this many hours get a reminder; the sweep runs every interval */
+  couponNoticeHours: number;
+  couponSweepIntervalMs: number;
+}
+
+const SMS_PROVIDERS = ["sandbox", "webhook"] as const;
+
+function messagesConfig(env: Env, shape: Shape): MessagesConfig {
+  const smsProvider = (str(env, "SMS_PROVIDER") ?? "sandbox").toLowerCase();
+  if (!(SMS_PROVIDERS as readonly string[]).includes(smsProvider)) {
+    throw new ConfigError(`SMS_PROVIDER must be one of ${SMS_PROVIDERS.join(", ")}, got "${smsProvider}"`);
+  }
+  const smsWebhookUrl = url(env, "SMS_WEBHOOK_URL", ["http", "https"]);
+  const smsWebhookSecret = str(env, "SMS_WEBHOOK_SECRET");
+  if (smsProvider === "webhook" && !smsWebhookUrl) throw new ConfigError("SMS_PROVIDER=webhook needs SMS_WEBHOOK_URL");
+  if (smsProvider === "webhook" && shape === "cluster") {
+    if (!smsWebhookSecret) throw new ConfigError("SMS_PROVIDER=webhook needs SMS_WEBHOOK_SECRET in the cluster shape (the provider checks the signature)");
+    clusterSecret("SMS_WEBHOOK_SECRET", smsWebhookSecret);
+  }
+  return {
+    smtpUrl: url(env, "SMTP_URL", ["smtp", "smtps"]),
+    mailFrom: str(env, "MAIL_FROM") ?? "Mall <no-reply@mall.local>",
+    smsProvider: smsProvider as MessagesConfig["smsProvider"],
+    smsWebhookUrl,
+    smsWebhookSecret,
+    smsRateLimit: int(env, "SMS_RATE_LIMIT", 5, 1),
+    smsRateWindowMs: int(env, "SMS_RATE_WINDOW_MS", 3_600_000, 1000),
+    maxAttempts: int(env, "MESSAGES_MAX_ATTEMPTS", 5, 1, 50),
+    retryBaseMs: int(env, "MESSAGES_RETRY_BASE_MS", 30_000, 10),
+    sweepIntervalMs: int(env, "MESSAGES_SWEEP_INTERVAL_MS", 5000, 50),
+    batchChunk: int(env, "MESSAGES_BATCH_CHUNK", 500, 1, 5000),
+    couponNoticeHours: int(env, "COUPON_EXPIRY_NOTICE_HOURS", 24, 1, 24 * 30),
+    couponSweepIntervalMs: int(env, "COUPON_EXPIRY_SWEEP_INTERVAL_MS", 86_400_000, 1000),
+  };
 }
 
 /** Per process, not per broker: the Sequelize instances (and their pools) are shared per URL. */
@@ -361,6 +417,7 @@ export function parseConfig(env: Env = process.env): MallConfig {
     webDevPort: str(env, "WEB_DEV_PORT")?.toLowerCase() === "off" ? null : int(env, "WEB_DEV_PORT", 5173, 0, 65535),
     publicBaseUrl: str(env, "PUBLIC_BASE_URL"),
     db: dbSettings(env),
+    messages: messagesConfig(env, shape),
   };
 }
 

@@ -143,6 +143,18 @@ export const ERRORS = {
   // messages 95000–95999
   TEMPLATE_NOT_FOUND: { status: 404, code: 95001, message: "message template not found" },
   MESSAGE_NOT_FOUND: { status: 404, code: 95002, message: "message not found" },
+  TEMPLATE_EXISTS: { status: 409, code: 95003, message: "a template with this code and locale already exists" },
+  TEMPLATE_INVALID: { status: 422, code: 95004, message: "the template does not parse" },
+  TEMPLATE_PLACEHOLDER_UNKNOWN: { status: 422, code: 95005, message: "the template uses placeholders this notification does not provide" },
+  TEMPLATE_VARS_MISSING: { status: 422, code: 95006, message: "variables the template needs are missing" },
+  TEMPLATE_VARS_UNKNOWN: { status: 422, code: 95007, message: "variables the template does not use were given" },
+  TEMPLATE_CHANNEL_MISMATCH: { status: 409, code: 95008, message: "the template is not for this channel" },
+  TEMPLATE_BUILTIN: { status: 409, code: 95009, message: "a built-in template cannot be deleted; override it or disable it" },
+  TEMPLATE_TOO_LARGE: { status: 413, code: 95010, message: "template subject or body, or the variables, are larger than 64 KB" },
+  TEMPLATE_DISABLED: { status: 409, code: 95011, message: "the template is disabled" },
+  BATCH_NOT_FOUND: { status: 404, code: 95012, message: "message batch not found" },
+  DELIVERY_NOT_FOUND: { status: 404, code: 95013, message: "delivery not found" },
+  BATCH_AUDIENCE_INVALID: { status: 422, code: 95014, message: "name the recipients either with userIds or with all: true" },
 } satisfies Record<string, ErrorDef>;
 
 export type ErrorType = keyof typeof ERRORS;

@@ -10,7 +10,7 @@ import { isUniqueViolation, withNamedLock } from "../shared/db";
 import { bizError } from "../shared/errors";
 import { normaliseEmail, normaliseRoles, normaliseUsername } from "./domain/accounts";
 import { UsersHost, iso } from "./host";
-import { PublicUser, UserEvents } from "./users.contracts";
+import { PublicUser, UserContact, UserEvents, UserLocale } from "./users.contracts";
 
 export interface NewUser {
   username: string;
@@ -72,14 +72,23 @@ export async function publicUser(host: UsersHost, id: number, t?: Transaction): 
     mobile: u.mobile,
     nickname: u.nickname,
     avatarUrl: u.avatarUrl,
+    locale: asLocale(u.locale),
     roles: await rolesOf(host, u.id, t),
     status: u.status,
     createdAt: iso(u.createdAt)!,
   };
 }
 
-export async function updateProfile(host: UsersHost, id: number, p: { nickname?: string; email?: string; mobile?: string; avatarUrl?: string }) {
+const asLocale = (v: string | null | undefined): UserLocale => (v === "en" ? "en" : "zh-CN");
+
+/** How to reach a user (messages): rows in the order of their ids, unknown ids left out. */
+export function contactOf(u: { id: number; username: string; nickname: string | null; email: string; mobile: string | null; locale: string; status: string }): UserContact {
+  return { id: Number(u.id), username: u.username, nickname: u.nickname, email: u.email, mobile: u.mobile, locale: asLocale(u.locale), status: u.status };
+}
+
+export async function updateProfile(host: UsersHost, id: number, p: { nickname?: string; email?: string; mobile?: string; avatarUrl?: string; locale?: UserLocale }) {
   const patch: Record<string, unknown> = {};
+  if (p.locale !== undefined) patch.locale = p.locale;
   if (p.nickname !== undefined) patch.nickname = p.nickname;
   if (p.email !== undefined) patch.email = normaliseEmail(p.email);
   if (p.mobile !== undefined) patch.mobile = p.mobile;

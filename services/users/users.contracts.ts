@@ -10,7 +10,42 @@ export const UserActions = {
   GET_ADDRESS: "users.getAddress",
   /** a user's public profile ({ id } → PublicUser) */
   GET: "users.get",
+  /** how to reach many users at once (ContactsParams → UserContact[]) */
+  CONTACTS: "users.contacts",
+  /** how to reach every active operator and admin (→ UserContact[]) */
+  STAFF: "users.staff",
+  /** how many users there are now and the highest id (→ Audience) */
+  AUDIENCE: "users.audience",
+  /** ids of users after `afterId`, ascending, up to `maxId` (ListIdsParams → number[]) */
+  LIST_IDS: "users.listIds",
 } as const;
+
+/** The languages messages are written in; every user reads one. */
+export const USER_LOCALES = ["zh-CN", "en"] as const;
+export type UserLocale = (typeof USER_LOCALES)[number];
+
+/** users.contacts / users.staff (internal): what messages needs to reach a user. */
+export interface UserContact {
+  id: number;
+  username: string;
+  nickname: string | null;
+  email: string;
+  mobile: string | null;
+  locale: UserLocale;
+  status: string;
+}
+export interface ContactsParams {
+  ids: number[];
+}
+export interface Audience {
+  count: number;
+  maxId: number;
+}
+export interface ListIdsParams {
+  afterId?: number;
+  maxId?: number;
+  limit?: number;
+}
 
 /**
  * Broker broadcast (cache invalidation only, DESIGN "Events"): access tokens of `userId` issued
@@ -29,6 +64,8 @@ export interface PublicUser {
   mobile: string | null;
   nickname: string | null;
   avatarUrl: string | null;
+  /** the language messages to this user are written in */
+  locale: UserLocale;
   roles: string[];
   status: string;
   createdAt: string;
@@ -125,6 +162,7 @@ export const UserSchema = schemaOf<PublicUser>()(
       mobile: s.nullable(s.string()),
       nickname: s.nullable(s.string()),
       avatarUrl: s.nullable(s.string()),
+      locale: s.enum(USER_LOCALES),
       roles: s.array(s.string()),
       status: s.string(),
       createdAt: s.dateTime(),
@@ -206,4 +244,8 @@ export const UserCalls = {
   get: action<{ id: number }, PublicUser>(UserActions.GET),
   walletDebit: action<WalletMoveParams, WalletMoveResult>("users.walletDebit"),
   walletCredit: action<WalletMoveParams, WalletMoveResult>("users.walletCredit"),
+  contacts: action<ContactsParams, UserContact[]>(UserActions.CONTACTS),
+  staff: action<Record<string, never>, UserContact[]>(UserActions.STAFF),
+  audience: action<Record<string, never>, Audience>(UserActions.AUDIENCE),
+  listIds: action<ListIdsParams, number[]>(UserActions.LIST_IDS),
 } as const;

@@ -14,7 +14,7 @@ import { configOf } from "../shared/config";
 import { bizError, validationError } from "../shared/errors";
 import { acquireKv, releaseKv } from "../shared/kv";
 import { AuthUser, ROLES } from "../shared/tokens";
-import { bootstrapAdmin, createUser, publicUser, updateProfile } from "./account-store";
+import { bootstrapAdmin, contactOf, createUser, publicUser, updateProfile } from "./account-store";
 import { AddressFields, addressDto, createAddress, deleteAddress, listAddresses, updateAddress } from "./addresses";
 import { SearchParams, creditWallet, revokeAllSessions, searchUsers, setRoles, setStatus } from "./admin";
 import { PASSWORD_MAX, PASSWORD_MIN, PASSWORD_NOT_BLANK, emailProblem } from "./domain/accounts";
@@ -23,7 +23,12 @@ import { changePassword, login, logout, refresh, restoreMarkers } from "./sessio
 import { s } from "../shared/schema";
 import {
   AddressSchema,
+  Audience,
   DeletedSchema,
+  ListIdsParams,
+  USER_LOCALES,
+  UserContact,
+  UserLocale,
   LoggedOutSchema,
   LoginResultSchema,
   PasswordChangedSchema,
@@ -152,8 +157,14 @@ const UsersService = {
       rest: "PATCH /users/me",
       openapi: { response: UserSchema, errors: ["EMAIL_TAKEN", "MOBILE_TAKEN"] },
       summary: "Update my profile",
-      params: { nickname: { type: "string", max: 64, optional: true, trim: true }, email: { ...email, optional: true }, mobile, avatarUrl: { type: "url", max: 512, optional: true } },
-      async handler(this: UsersThis, ctx: Ctx<{ nickname?: string; email?: string; mobile?: string; avatarUrl?: string }>) {
+      params: {
+        nickname: { type: "string", max: 64, optional: true, trim: true },
+        email: { ...email, optional: true },
+        mobile,
+        avatarUrl: { type: "url", max: 512, optional: true },
+        locale: { type: "enum", values: [...USER_LOCALES], optional: true },
+      },
+      async handler(this: UsersThis, ctx: Ctx<{ nickname?: string; email?: string; mobile?: string; avatarUrl?: string; locale?: UserLocale }>) {
         checkEmail(ctx.params.email);
         return updateProfile(this, ctx.meta.user!.id, ctx.params);
       },
@@ -228,11 +239,61 @@ const UsersService = {
     /** Internal: ids of users (for batch messages). */
     listIds: {
       visibility: "public",
-      summary: "Internal: ids of users (for batch messages)",
-      params: { afterId: { type: "number", integer: true, min: 0, default: 0 }, limit: { type: "number", integer: true, min: 1, max: 1000, default: 500 } },
-      async handler(this: UsersThis, ctx: Context<{ afterId: number; limit: number }>) {
-        const rows = await this.models.User.findAll({ attributes: ["id"], where: { id: { [Op.gt]: ctx.params.afterId } }, order: [["id", "ASC"]], limit: ctx.params.limit });
+      summary: "Internal: ids of users after afterId, ascending, up to maxId (batch messages page through them)",
+      params: {
+        afterId: { type: "number", integer: true, min: 0, default: 0 },
+        maxId: { type: "number", integer: true, min: 0, optional: true },
+        limit: { type: "number", integer: true, min: 1, max: 5000, default: 500 },
+      },
+      async handler(this: UsersThis, ctx: Context<Required<Pick<ListIdsParams, "afterId" | "limit">> & ListIdsParams>): Promise<number[]> {
+        const { afterId, maxId, limit } = ctx.params;
+        const id = maxId === undefined ? { [Op.gt]: afterId } : { [Op.gt]: afterId, [Op.lte]: maxId };
+        const rows = await this.models.User.findAll({ attributes: ["id"], where: { id }, order: [["id", "ASC"]], limit, raw: true });
         return rows.map((r) => Number(r.id));
+      },
+    },
+
+    contacts: {
+      visibility: "public",
+      summary: "Internal: email, mobile, locale and nickname of many users at once (messages)",
+      params: { ids: { type: "array", min: 0, max: 5000, items: { type: "number", integer: true, positive: true } } },
+      async handler(this: UsersThis, ctx: Context<{ ids: number[] }>): Promise<UserContact[]> {
+        if (!ctx.params.ids.length) return [];
+        const rows = await this.models.User.findAll({
+          attributes: ["id", "username", "nickname", "email", "mobile", "locale", "status"],
+          where: { id: [...new Set(ctx.params.ids)] },
+          order: [["id", "ASC"]],
+          raw: true,
+        });
+        return rows.map(contactOf);
+      },
+    },
+
+    staff: {
+      visibility: "public",
+      summary: "Internal: how to reach every active operator and admin (stock alerts)",
+      params: {},
+      async handler(this: UsersThis): Promise<UserContact[]> {
+        const roles = await this.models.UserRole.findAll({ attributes: ["userId"], where: { role: ["operator", "admin"] }, raw: true });
+        const ids = [...new Set(roles.map((r) => Number(r.userId)))];
+        if (!ids.length) return [];
+        const rows = await this.models.User.findAll({
+          attributes: ["id", "username", "nickname", "email", "mobile", "locale", "status"],
+          where: { id: ids, status: "ACTIVE" },
+          order: [["id", "ASC"]],
+          raw: true,
+        });
+        return rows.map(contactOf);
+      },
+    },
+
+    audience: {
+      visibility: "public",
+      summary: "Internal: how many users there are and the highest id (a batch to everyone stops there)",
+      params: {},
+      async handler(this: UsersThis): Promise<Audience> {
+        const [count, maxId] = await Promise.all([this.models.User.count(), this.models.User.max("id")]);
+        return { count, maxId: Number(maxId ?? 0) };
       },
     },
 

@@ -349,6 +349,33 @@ describe("embedded: every documented operation answers as the document says", ()
     await api("post", "/api/v1/admin/seckill/events/{id}/cancel", { token: admin, path: { id: sale.id }, expect: 409 });
   });
 
+  it("messages: templates, preview, batches, the delivery log, the inbox and notification settings", async () => {
+    const token = buyer.token;
+    const code = `oa-${crypto.randomBytes(3).toString("hex")}`;
+    await api("post", "/api/v1/admin/message-templates", { token: admin, body: { code, channel: "inbox", subject: "Hello {{nickname}}", body: "News: {{news}}" }, headers: { "idempotency-key": key() }, expect: 201 });
+    await api("post", "/api/v1/admin/message-templates", { token: admin, body: { code, channel: "inbox", subject: "x", body: "y" }, expect: 409 });
+    await api("get", "/api/v1/admin/message-templates", { token: admin, query: { channel: "inbox", pageSize: 100 }, expect: 200 });
+    await api("patch", "/api/v1/admin/message-templates/{code}", { token: admin, path: { code }, body: { body: "Newer: {{news}}" }, expect: 200 });
+    await api("patch", "/api/v1/admin/message-templates/{code}", { token: admin, path: { code: "order.paid.inbox" }, body: { locale: "en", body: "{{nope}}" }, expect: 422 });
+    await api("post", "/api/v1/admin/message-templates/{code}/preview", { token: admin, path: { code }, body: { vars: { nickname: "OA", news: "documented" } }, expect: 200 });
+    await api("post", "/api/v1/admin/message-templates/{code}/preview", { token: admin, path: { code: "no-such-template" }, body: { vars: {} }, expect: 404 });
+    const batch = await api("post", "/api/v1/admin/messages/batch", { token: admin, body: { templateCode: code, userIds: [buyer.id], vars: { news: "OA" } }, headers: { "idempotency-key": key() }, expect: 201 });
+    await waitFor(async () => (await client(shop).get(`admin/messages/batches/${batch.body.data.batchId}`, { token: admin })).body.data.status === "COMPLETED", { what: "OA batch" });
+    await api("get", "/api/v1/admin/messages/batches/{id}", { token: admin, path: { id: batch.body.data.batchId }, expect: 200 });
+    await api("post", "/api/v1/admin/messages/batch", { token: admin, body: { templateCode: code, all: true, vars: {} }, expect: 422 });
+    const log = await api("get", "/api/v1/admin/messages/deliveries", { token: admin, query: { userId: buyer.id }, expect: 200 });
+    await api("get", "/api/v1/admin/messages/deliveries/{id}", { token: admin, path: { id: log.body.data.items[0].id }, expect: 200 });
+    const inbox = await api("get", "/api/v1/users/me/messages", { token, query: { unread: "true" }, expect: 200 });
+    await api("get", "/api/v1/users/me/messages/unread-count", { token, expect: 200 });
+    await api("post", "/api/v1/users/me/messages/{id}/read", { token, path: { id: inbox.body.data.items[0].id }, expect: 200 });
+    await api("post", "/api/v1/users/me/messages/{id}/read", { token, path: { id: 999_999_999 }, expect: 404 });
+    await api("post", "/api/v1/users/me/messages/read-all", { token, expect: 200 });
+    await api("get", "/api/v1/users/me/notification-settings", { token, expect: 200 });
+    await api("patch", "/api/v1/users/me/notification-settings", { token, body: { marketingSms: true }, expect: 200 });
+    await api("delete", "/api/v1/admin/message-templates/{code}", { token: admin, path: { code }, expect: 200 });
+    await api("delete", "/api/v1/admin/message-templates/{code}", { token: admin, path: { code: "order.paid.inbox" }, expect: 409 });
+  });
+
   it("errors answer with a declared status and the error envelope", async () => {
     const token = buyer.token;
     await api("get", "/api/v1/users/me", { expect: 401 });
@@ -390,7 +417,7 @@ describe("cluster: the gateway on its own node serves the same document", () => 
   let cluster: Shop;
 
   beforeAll(async () => {
-    cluster = await startShop({ shape: "cluster", nodes: [["api"], ["users", "catalog", "inventory", "cart", "orders", "payments", "marketing", "ops", "seckill"]] });
+    cluster = await startShop({ shape: "cluster", nodes: [["api"], ["users", "catalog", "inventory", "cart", "orders", "payments", "marketing", "ops", "seckill", "messages"]] });
   }, 90_000);
 
   afterAll(async () => {
