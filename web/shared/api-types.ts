@@ -92,6 +92,154 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/message-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Templates in effect: the shipped ones (with admins' overrides) and those admins created (admin)
+         * @description Roles: operator or admin.
+         */
+        get: operations["messages.listTemplates"];
+        put?: never;
+        /**
+         * Create a message template for one channel and locale (admin); built-in codes are changed with PATCH
+         * @description Roles: operator or admin.
+         */
+        post: operations["messages.createTemplate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/message-templates/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a template (all locales, or ?locale=); for a shipped template this drops the override (admin)
+         * @description Roles: operator or admin.
+         */
+        delete: operations["messages.deleteTemplate"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a template in one locale, override a shipped one, or enable/disable it (admin)
+         * @description Roles: operator or admin.
+         */
+        patch: operations["messages.updateTemplate"];
+        trace?: never;
+    };
+    "/api/v1/admin/message-templates/{code}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Render a template with variables, sending nothing (admin)
+         * @description Roles: operator or admin.
+         */
+        post: operations["messages.previewTemplate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/messages/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a template to many users (userIds, or all: true); answers at once, the sending runs in chunks (admin)
+         * @description Roles: operator or admin.
+         */
+        post: operations["messages.createBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/messages/batches/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Progress of a batch send: queued, sent, failed, suppressed, skipped, pending (admin)
+         * @description Roles: operator or admin.
+         */
+        get: operations["messages.getBatch"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/messages/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The delivery log, newest first: every inbox message, email and SMS with its status, attempts and error (admin)
+         * @description Roles: operator or admin.
+         */
+        get: operations["messages.listDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/messages/deliveries/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One delivery with what was sent, or would have been (email without SMTP_URL) (admin)
+         * @description Roles: operator or admin.
+         */
+        get: operations["messages.getDelivery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/orders": {
         parameters: {
             query?: never;
@@ -1341,6 +1489,92 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/users/me/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My inbox, newest first (?unread=true: only unread), with the unread count */
+        get: operations["messages.myMessages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/messages/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark one of my messages read */
+        post: operations["messages.readMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/messages/read-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark all my messages read */
+        post: operations["messages.readAll"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/messages/unread-count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How many of my messages are unread */
+        get: operations["messages.unreadCount"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/notification-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My notification settings (marketing email and SMS; order messages always reach the inbox) */
+        get: operations["messages.mySettings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Turn marketing email or SMS on or off */
+        patch: operations["messages.updateSettings"];
+        trace?: never;
+    };
     "/api/v1/users/me/points": {
         parameters: {
             query?: never;
@@ -1621,6 +1855,24 @@ export interface components {
             /** @description stable SCREAMING_SNAKE_CASE name, e.g. ORDER_STATE_CONFLICT */
             type: string;
         };
+        /** InboxMessage */
+        InboxMessage: {
+            body: string;
+            /** Format: date-time */
+            createdAt: string;
+            id: number;
+            link: string | null;
+            read: boolean;
+            subject: string;
+        };
+        /** InboxPage */
+        InboxPage: {
+            items: components["schemas"]["InboxMessage"][];
+            page: number;
+            pageSize: number;
+            total: number;
+            unread: number;
+        };
         /** LoginResult */
         LoginResult: {
             accessToken: string;
@@ -1630,6 +1882,112 @@ export interface components {
             /** @enum {string} */
             tokenType: "Bearer";
             user: components["schemas"]["User"];
+        };
+        /** MessageBatch */
+        MessageBatch: {
+            batchId: string;
+            /** @enum {string} */
+            channel: "inbox" | "email" | "sms";
+            /** Format: date-time */
+            createdAt: string;
+            failed: number;
+            /** Format: date-time */
+            finishedAt: string | null;
+            pending: number;
+            queued: number;
+            sent: number;
+            skipped: number;
+            /** @enum {string} */
+            status: "RUNNING" | "COMPLETED";
+            suppressed: number;
+            templateCode: string;
+        };
+        /** MessageDelivery */
+        MessageDelivery: {
+            attempts: number;
+            batchId: string | null;
+            /** @enum {string} */
+            category: "transactional" | "marketing";
+            /** @enum {string} */
+            channel: "inbox" | "email" | "sms";
+            /** Format: date-time */
+            createdAt: string;
+            id: number;
+            lastError: string | null;
+            /** @enum {string} */
+            locale: "zh-CN" | "en";
+            /** Format: date-time */
+            nextAttemptAt: string | null;
+            provider: string | null;
+            recipient: string | null;
+            /** Format: date-time */
+            sentAt: string | null;
+            /** @enum {string} */
+            status: "PENDING" | "SENDING" | "RETRYING" | "SENT" | "LOGGED" | "FAILED" | "SUPPRESSED" | "SKIPPED";
+            subject: string | null;
+            templateCode: string;
+            userId: number | null;
+        };
+        /** MessageDeliveryDetail */
+        MessageDeliveryDetail: {
+            attempts: number;
+            batchId: string | null;
+            body: string | null;
+            /** @enum {string} */
+            category: "transactional" | "marketing";
+            /** @enum {string} */
+            channel: "inbox" | "email" | "sms";
+            /** Format: date-time */
+            createdAt: string;
+            id: number;
+            lastError: string | null;
+            /** @enum {string} */
+            locale: "zh-CN" | "en";
+            /** Format: date-time */
+            nextAttemptAt: string | null;
+            provider: string | null;
+            recipient: string | null;
+            /** Format: date-time */
+            sentAt: string | null;
+            /** @enum {string} */
+            status: "PENDING" | "SENDING" | "RETRYING" | "SENT" | "LOGGED" | "FAILED" | "SUPPRESSED" | "SKIPPED";
+            subject: string | null;
+            templateCode: string;
+            userId: number | null;
+        };
+        /** MessagePreview */
+        MessagePreview: {
+            body: string;
+            /** @enum {string} */
+            channel: "inbox" | "email" | "sms";
+            code: string;
+            /** @enum {string} */
+            locale: "zh-CN" | "en";
+            subject: string;
+            text: string | null;
+        };
+        /** MessageTemplate */
+        MessageTemplate: {
+            body: string;
+            builtin: boolean;
+            /** @enum {string} */
+            category: "transactional" | "marketing";
+            /** @enum {string} */
+            channel: "inbox" | "email" | "sms";
+            code: string;
+            enabled: boolean;
+            /** @enum {string} */
+            locale: "zh-CN" | "en";
+            overridden: boolean;
+            subject: string;
+            /** Format: date-time */
+            updatedAt: string | null;
+            variables: string[];
+        };
+        /** NotificationSettings */
+        NotificationSettings: {
+            marketingEmail: boolean;
+            marketingSms: boolean;
         };
         /** OfferScope */
         OfferScope: {
@@ -2043,6 +2401,8 @@ export interface components {
             /** Format: email */
             email: string;
             id: number;
+            /** @enum {string} */
+            locale: "zh-CN" | "en";
             mobile: string | null;
             nickname: string | null;
             roles: string[];
@@ -2528,6 +2888,613 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "messages.listTemplates": {
+        parameters: {
+            query?: {
+                channel?: "inbox" | "email" | "sms";
+                page?: number;
+                pageSize?: number;
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "5XX": components["responses"]["ServerError"];
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        data: {
+                            items: components["schemas"]["MessageTemplate"][];
+                            page: number;
+                            pageSize: number;
+                            total: number;
+                        };
+                        /** @enum {string} */
+                        message: "ok";
+                        /** @description the request id (X-Request-Id) */
+                        traceId: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "messages.createTemplate": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same body answers the first result (with `Idempotent-Replayed: true`); with another body it is 409 IDEMPOTENCY_CONFLICT. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    body: string;
+                    /**
+                     * @description marketing (default): the user's settings may turn email/SMS off
+                     * @enum {unknown}
+                     */
+                    category?: "transactional" | "marketing";
+                    /** @enum {unknown} */
+                    channel: "inbox" | "email" | "sms";
+                    code: string;
+                    enabled?: boolean;
+                    /** @enum {unknown} */
+                    locale?: "zh-CN" | "en";
+                    subject: string;
+                };
+            };
+        };
+        responses: {
+            "5XX": components["responses"]["ServerError"];
+            /** @description Created */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        data: components["schemas"]["MessageTemplate"];
+                        /** @enum {string} */
+                        message: "ok";
+                        /** @description the request id (X-Request-Id) */
+                        traceId: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description The current state does not allow this: TEMPLATE_EXISTS, TEMPLATE_CHANNEL_MISMATCH. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too large: TEMPLATE_TOO_LARGE. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid parameters (`data` lists the offending fields): VALIDATION_ERROR, TEMPLATE_INVALID. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "messages.deleteTemplate": {
+        parameters: {
+            query?: {
+                locale?: "zh-CN" | "en";
+            };
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "5XX": components["responses"]["ServerError"];
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        data: {
+                            deleted: boolean;
+                        };
+                        /** @enum {string} */
+                        message: "ok";
+                        /** @description the request id (X-Request-Id) */
+                        traceId: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Not found, or not the caller's: TEMPLATE_NOT_FOUND. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The current state does not allow this: TEMPLATE_BUILTIN. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "messages.updateTemplate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    body?: string;
+                    /** @enum {unknown} */
+                    category?: "transactional" | "marketing";
+                    /**
+                     * @description if given, must be the template's channel
+                     * @enum {unknown}
+                     */
+                    channel?: "inbox" | "email" | "sms";
+                    enabled?: boolean;
+                    /** @enum {unknown} */
+                    locale?: "zh-CN" | "en";
+                    subject?: string;
+                };
+            };
+        };
+        responses: {
+            "5XX": components["responses"]["ServerError"];
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        data: components["schemas"]["MessageTemplate"];
+                        /** @enum {string} */
+                        message: "ok";
+                        /** @description the request id (X-Request-Id) */
+                        traceId: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Not found, or not the caller's: TEMPLATE_NOT_FOUND. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The current state does not allow this: TEMPLATE_CHANNEL_MISMATCH. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too large: TEMPLATE_TOO_LARGE. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid parameters (`data` lists the offending fields): VALIDATION_ERROR, TEMPLATE_INVALID, TEMPLATE_PLACEHOLDER_UNKNOWN. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "messages.previewTemplate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {unknown} */
+                    channel?: "inbox" | "email" | "sms";
+                    /** @enum {unknown} */
+                    locale?: "zh-CN" | "en";
+                    vars?: {
+                        [key: string]: string | number | boolean;
+                    };
+                };
+            };
+        };
+        responses: {
+            "5XX": components["responses"]["ServerError"];
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        data: components["schemas"]["MessagePreview"];
+                        /** @enum {string} */
+                        message: "ok";
+                        /** @description the request id (X-Request-Id) */
+                        traceId: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Not found, or not the caller's: TEMPLATE_NOT_FOUND. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The current state does not allow this: TEMPLATE_CHANNEL_MISMATCH. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too large: TEMPLATE_TOO_LARGE. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid parameters (`data` lists the offending fields): VALIDATION_ERROR, TEMPLATE_VARS_MISSING, TEMPLATE_VARS_UNKNOWN. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "messages.createBatch": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same body answers the first result (with `Idempotent-Replayed: true`); with another body it is 409 IDEMPOTENCY_CONFLICT. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    all?: boolean;
+                    /**
+                     * @description if given, must be the template's channel
+                     * @enum {unknown}
+                     */
+                    channel?: "inbox" | "email" | "sms";
+                    link?: string;
+                    templateCode: string;
+                    userIds?: number[];
+                    vars?: {
+                        [key: string]: string | number | boolean;
+                    };
+                };
+            };
+        };
+        responses: {
+            "5XX": components["responses"]["ServerError"];
+            /** @description Created */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        data: {
+                            batchId: string;
+                            queued: number;
+                        };
+                        /** @enum {string} */
+                        message: "ok";
+                        /** @description the request id (X-Request-Id) */
+                        traceId: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Not found, or not the caller's: TEMPLATE_NOT_FOUND. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The current state does not allow this: TEMPLATE_DISABLED, TEMPLATE_CHANNEL_MISMATCH. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too large: TEMPLATE_TOO_LARGE. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid parameters (`data` lists the offending fields): VALIDATION_ERROR, TEMPLATE_VARS_MISSING, TEMPLATE_VARS_UNKNOWN, BATCH_AUDIENCE_INVALID. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "messages.getBatch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "5XX": components["responses"]["ServerError"];
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        data: components["schemas"]["MessageBatch"];
+                        /** @enum {string} */
+                        message: "ok";
+                        /** @description the request id (X-Request-Id) */
+                        traceId: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Not found, or not the caller's: BATCH_NOT_FOUND. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "messages.listDeliveries": {
+        parameters: {
+            query?: {
+                batchId?: string;
+                channel?: "inbox" | "email" | "sms";
+                page?: number;
+                pageSize?: number;
+                status?: "PENDING" | "SENDING" | "RETRYING" | "SENT" | "LOGGED" | "FAILED" | "SUPPRESSED" | "SKIPPED";
+                userId?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "5XX": components["responses"]["ServerError"];
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        data: {
+                            items: components["schemas"]["MessageDelivery"][];
+                            page: number;
+                            pageSize: number;
+                            total: number;
+                        };
+                        /** @enum {string} */
+                        message: "ok";
+                        /** @description the request id (X-Request-Id) */
+                        traceId: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "messages.getDelivery": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "5XX": components["responses"]["ServerError"];
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        data: components["schemas"]["MessageDeliveryDetail"];
+                        /** @enum {string} */
+                        message: "ok";
+                        /** @description the request id (X-Request-Id) */
+                        traceId: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Not found, or not the caller's: DELIVERY_NOT_FOUND. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["RateLimited"];
         };
@@ -6939,6 +7906,8 @@ export interface operations {
                     avatarUrl?: string;
                     /** Format: email */
                     email?: string;
+                    /** @enum {unknown} */
+                    locale?: "zh-CN" | "en";
                     mobile?: string;
                     nickname?: string;
                 };
@@ -7214,6 +8183,229 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "messages.myMessages": {
+        parameters: {
+            query?: {
+                page?: number;
+                pageSize?: number;
+                unread?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "5XX": components["responses"]["ServerError"];
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        data: components["schemas"]["InboxPage"];
+                        /** @enum {string} */
+                        message: "ok";
+                        /** @description the request id (X-Request-Id) */
+                        traceId: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "messages.readMessage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "5XX": components["responses"]["ServerError"];
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        data: components["schemas"]["InboxMessage"];
+                        /** @enum {string} */
+                        message: "ok";
+                        /** @description the request id (X-Request-Id) */
+                        traceId: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description Not found, or not the caller's: MESSAGE_NOT_FOUND. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "messages.readAll": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "5XX": components["responses"]["ServerError"];
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        data: {
+                            updated: number;
+                        };
+                        /** @enum {string} */
+                        message: "ok";
+                        /** @description the request id (X-Request-Id) */
+                        traceId: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "messages.unreadCount": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "5XX": components["responses"]["ServerError"];
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        data: {
+                            unread: number;
+                        };
+                        /** @enum {string} */
+                        message: "ok";
+                        /** @description the request id (X-Request-Id) */
+                        traceId: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "messages.mySettings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "5XX": components["responses"]["ServerError"];
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        data: components["schemas"]["NotificationSettings"];
+                        /** @enum {string} */
+                        message: "ok";
+                        /** @description the request id (X-Request-Id) */
+                        traceId: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "messages.updateSettings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    marketingEmail?: boolean;
+                    marketingSms?: boolean;
+                };
+            };
+        };
+        responses: {
+            "5XX": components["responses"]["ServerError"];
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        data: components["schemas"]["NotificationSettings"];
+                        /** @enum {string} */
+                        message: "ok";
+                        /** @description the request id (X-Request-Id) */
+                        traceId: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["RateLimited"];
