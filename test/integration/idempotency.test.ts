@@ -238,6 +238,8 @@ describe.each(shapes)("Idempotency-Key (%s)", (_name, opts) => {
         "orders.requestRefund",
         "payments.create",
         "seckill.adminCreate",
+        "messages.createBatch",
+        "messages.createTemplate",
         "users.adminCredit",
         "users.createAddress",
       ].sort(),
