@@ -25,7 +25,6 @@ const HEADER = `/**
 export async function buildOpenApiDocument(): Promise<Record<string, unknown>> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mall-api-types-"));
   const cfg = parseConfig({
-    PATH: process.env.PATH,
     DATA_DIR: dir,
     PORT: "0",
     HOST: "127.0.0.1",
