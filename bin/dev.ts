@@ -27,13 +27,21 @@ async function startStorefrontDev(broker: ServiceBroker): Promise<void> {
     return; // a production install: the gateway serves the built bundle
   }
   const target = `http://127.0.0.1:${addr.port}`;
+  // Vite's dev server installs a SIGTERM (and stdin end) handler that closes it and calls
+  // process.exit() at once — before the broker has stopped gracefully. The broker owns shutdown
+  // here: those handlers are removed, and the dev server closes when the broker has stopped
+  const sigterm = new Set(process.listeners("SIGTERM"));
+  const stdinEnd = new Set(process.stdin.listeners("end"));
   const server = await vite.createServer({
     configFile: path.join(WEB_DIR, "storefront", "vite.config.ts"),
     logLevel: "warn",
     server: { port: cfg.webDevPort, strictPort: false, host: cfg.host, proxy: { "/api": { target } } },
   });
-  await server.listen();
+  for (const l of process.listeners("SIGTERM")) if (!sigterm.has(l)) process.off("SIGTERM", l);
+  for (const l of process.stdin.listeners("end")) if (!stdinEnd.has(l)) process.stdin.off("end", l as () => void);
+  if (!broker.started) return void server.close(); // stopped while Vite was starting
   broker.localBus.once("$broker.stopped", () => void server.close());
+  await server.listen();
   const url = server.resolvedUrls?.local[0] ?? `http://localhost:${cfg.webDevPort}/`;
   process.stdout.write(`  storefront with hot reload: ${url} (API from ${target})\n`);
 }
