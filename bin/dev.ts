@@ -27,9 +27,9 @@ async function startStorefrontDev(broker: ServiceBroker): Promise<void> {
     return; // a production install: the gateway serves the built bundle
   }
   const target = `http://127.0.0.1:${addr.port}`;
-  // Vite installs its own SIGTERM (and stdin end) handler that closes its server and calls
-  // process.exit() at once — racing the broker's graceful stop, which then never finishes (no
-  // drained requests, no "Good bye"). The broker owns shutdown here: take Vite's handlers off.
+  // Vite's dev server installs a SIGTERM (and stdin end) handler that closes it and calls
+  // process.exit() at once — before the broker has stopped gracefully. The broker owns shutdown
+  // here: those handlers are removed, and the dev server closes when the broker has stopped
   const sigterm = new Set(process.listeners("SIGTERM"));
   const stdinEnd = new Set(process.stdin.listeners("end"));
   const server = await vite.createServer({
@@ -39,8 +39,9 @@ async function startStorefrontDev(broker: ServiceBroker): Promise<void> {
   });
   for (const l of process.listeners("SIGTERM")) if (!sigterm.has(l)) process.off("SIGTERM", l);
   for (const l of process.stdin.listeners("end")) if (!stdinEnd.has(l)) process.stdin.off("end", l as () => void);
-  await server.listen();
+  if (!broker.started) return void server.close(); // stopped while Vite was starting
   broker.localBus.once("$broker.stopped", () => void server.close());
+  await server.listen();
   const url = server.resolvedUrls?.local[0] ?? `http://localhost:${cfg.webDevPort}/`;
   process.stdout.write(`  storefront with hot reload: ${url} (API from ${target})\n`);
 }

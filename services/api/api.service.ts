@@ -23,7 +23,7 @@ import { EpochCache, isSessionRevoked, verifyAccessToken } from "../shared/token
 import { SESSION_EPOCH_CHANGED, SessionEpochChanged } from "../users/users.contracts";
 import { clientErrorResponse, mapError, success } from "./envelope";
 import { ActionInfo, AliasInfo, buildOpenApi } from "./openapi";
-import { webAppsHandler } from "./web-apps";
+import { routeWebApp, webAppsHandler } from "./web-apps";
 
 type Req = IncomingMessage & {
   $requestId?: string;
@@ -250,7 +250,8 @@ const ApiService = {
      */
     httpHandler(this: ApiThis, req: Req, res: Res, next?: () => void) {
       const gateway = () => (ApiGateway as unknown as { methods: { httpHandler(this: unknown, q: Req, s: Res, n?: () => void): unknown } }).methods.httpHandler.call(this, req, res, next);
-      if (req.method !== "GET" && req.method !== "HEAD") return gateway();
+      // the API and ops endpoints go straight to moleculer-web: no second set of headers, no stat
+      if (!routeWebApp(req.method, req.url ?? "/")) return gateway();
       const incoming = req.headers["x-request-id"];
       res.setHeader("X-Request-Id", typeof incoming === "string" && REQUEST_ID_RE.test(incoming) ? incoming : crypto.randomUUID());
       securityHeaders(req, res, () => undefined);

@@ -47,7 +47,7 @@ async function envelopeOf(res: Response): Promise<Partial<ErrorEnvelope> | null>
 
 export function createMallClient(opts: MallClientOptions) {
   const baseUrl = opts.baseUrl ?? "";
-  const doFetch = opts.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
+  const doFetch = opts.fetch ?? ((input: Parameters<typeof fetch>[0], init?: RequestInit) => globalThis.fetch(input, init));
 
   const session = new Session(opts.storageKey, async (refreshToken) => {
     const res = await doFetch(`${baseUrl}/api/v1/auth/refresh`, {
@@ -107,7 +107,7 @@ export function createMallClient(opts: MallClientOptions) {
     if (init.body !== undefined) headers.set("content-type", "application/json");
     let res: Response;
     try {
-      res = await authedFetch(new Request(new URL(url, globalThis.location?.href ?? "http://localhost"), { method, headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) }));
+      res = await authedFetch(new Request(new URL(url, (globalThis as { location?: { href: string } }).location?.href ?? "http://localhost"), { method, headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) }));
     } catch (err) {
       throw new ApiError(0, { message: (err as Error)?.message });
     }

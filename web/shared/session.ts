@@ -35,9 +35,11 @@ export class Session {
     private readonly doRefresh: (refreshToken: string) => Promise<{ accessToken: string; refreshToken: string; expiresIn: number } | null>,
   ) {
     this.state = this.read();
-    if (typeof window !== "undefined") {
+    // (typed without the DOM library: this module also runs in Node, e.g. in tests)
+    const win = globalThis as unknown as { addEventListener?: (type: "storage", fn: (e: { key: string | null }) => void) => void };
+    if (typeof win.addEventListener === "function") {
       // another tab signed in, out or rotated the pair
-      window.addEventListener("storage", (e) => {
+      win.addEventListener("storage", (e) => {
         if (e.key !== this.storageKey) return;
         this.state = this.read();
         this.emit();
@@ -46,6 +48,8 @@ export class Session {
   }
 
   private read(): SessionState {
+    // no storage (a server-side caller, a locked-down browser): the session lives in memory only
+    if (!globalThis.localStorage) return this.state ?? { tokens: null, user: null };
     try {
       const raw = globalThis.localStorage?.getItem(this.storageKey);
       if (raw) return JSON.parse(raw) as SessionState;

@@ -12,12 +12,6 @@ export default defineConfig({
     emptyOutDir: true,
     sourcemap: false,
     chunkSizeWarningLimit: 300,
-    rollupOptions: {
-      output: {
-        // the libraries every page needs change rarely: one long-cached chunk
-        manualChunks: { vendor: ["react", "react-dom", "react-router", "@tanstack/react-query", "i18next", "react-i18next"] },
-      },
-    },
   },
   server: {
     proxy: { "/api": { target: process.env.MALL_API_URL ?? "http://127.0.0.1:3000", changeOrigin: false } },
