@@ -20,6 +20,8 @@ import { ORDER_STATUSES } from "./domain/order-state";
 import { cancelOrder, sweepOnce } from "./expiry";
 import { OrderStore, afterSalesDto } from "./order-store";
 import { onPaymentSucceeded } from "./payment-events";
+import { StatsStore } from "./stats-store";
+import { statsActions, statsChannels } from "./stats";
 import {
   AfterSalesDto,
   AfterSalesPageSchema,
@@ -51,6 +53,7 @@ export type OrdersThis = Service & {
   models: OrderModels;
   sequelize: Sequelize;
   store: OrderStore;
+  statsStore: StatsStore;
   $sweepTimer?: NodeJS.Timeout;
   $sweeping?: Promise<unknown> | null;
   $sweepStopped?: boolean;
@@ -382,6 +385,8 @@ const OrdersService = {
       },
     },
 
+    ...statsActions,
+
     sweepExpired: {
       visibility: "public",
       summary: "Internal: run one expiry sweep on this node now",
@@ -393,6 +398,7 @@ const OrdersService = {
   },
 
   channels: {
+    ...statsChannels,
     [PaymentEvents.SUCCEEDED]: {
       group: "orders",
       async handler(this: OrdersThis, env: EventEnvelope<PaymentSucceededEvent>) {
@@ -418,6 +424,7 @@ const OrdersService = {
 
   created(this: OrdersThis) {
     this.cfg = configOf(this);
+    this.statsStore = new StatsStore(this.sequelize);
     this.store = new OrderStore({ sequelize: this.sequelize, models: this.models, outbox: (t, c, d) => this.outbox(t, c, d) });
   },
 

@@ -85,7 +85,7 @@ let shop: Shop;
 let doc: Json;
 
 beforeAll(async () => {
-  shop = await startShop({ shape: "embedded" });
+  shop = await startShop({ shape: "embedded", env: { STATS_CACHE_TTL: "0" } });
   doc = (await client(shop).get("/api/openapi.json")).body;
 }, 60_000);
 
@@ -288,6 +288,15 @@ describe("embedded: every documented operation answers as the document says", ()
     await waitPaid(second.orderNo);
     const request = await api("post", "/api/v1/orders/{orderNo}/refund", { token, path: { orderNo: second.orderNo }, body: { reason: "late" }, expect: 201 });
     await api("post", "/api/v1/admin/refunds/{id}/reject", { token: admin, path: { id: request.body.data.id }, body: { note: "no" }, expect: 200 });
+
+    // the analytics of what just happened (the rollup lags by an event's trip)
+    await waitFor(async () => (await client(shop).get("admin/stats/overview", { token: admin })).body.data?.paidOrders >= 2, { what: "paid orders in the stats" });
+    await api("get", "/api/v1/admin/stats/overview", { token: admin, query: { tz: "UTC", currency: "CNY" }, expect: 200 });
+    await api("get", "/api/v1/admin/stats/overview", { token: admin, query: { from: "2026-01-01", to: "2026-01-31" }, expect: 200 });
+    await api("get", "/api/v1/admin/stats/sales", { token: admin, query: { interval: "hour" }, expect: 200 });
+    await api("get", "/api/v1/admin/stats/sales", { token: admin, query: { from: "2026-02-30" }, expect: 422 });
+    await api("get", "/api/v1/admin/stats/top-products", { token: admin, query: { limit: 5, sort: "units" }, expect: 200 });
+    await api("get", "/api/v1/admin/stats/top-products", { token, expect: 403 });
   });
 
   it("marketing: coupon templates, claims, my coupons and promotions", async () => {
