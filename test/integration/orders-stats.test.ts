@@ -173,6 +173,11 @@ describe.each(shapes)("sales analytics from hand-made orders (%s)", (_name, opts
       ["2026-03-02 07:00", 1, 1, 10_000], // A
       ["2026-03-02 18:00", 1, 0, 0], // C
     ]);
+    // a DST change in the period (New York, 8 March): days of 24 and 23 hours, summed apart
+    const ny = await stats("sales", { from: "2026-03-01", to: "2026-03-09", tz: "America/New_York" });
+    expect(ny.body.data.map((d: { orders: number }) => d.orders)).toEqual([4, 1, 0, 0, 0, 0, 0, 0, 0]);
+    expect(ny.body.data[7]).toMatchObject({ label: "2026-03-08", at: "2026-03-08T05:00:00.000Z" });
+    expect(ny.body.data[8]).toMatchObject({ label: "2026-03-09", at: "2026-03-09T04:00:00.000Z" });
     const kolkata = await stats("sales", { from: "2026-03-02", to: "2026-03-02", interval: "hour", tz: "Asia/Kolkata" });
     expect(kolkata.body.data[0]).toMatchObject({ at: "2026-03-01T18:30:00.000Z", label: "2026-03-02 00:00", orders: 1, paidOrders: 1, gmv: 2_000 });
   });

@@ -146,9 +146,15 @@ export function dayStart(tz: string, date: string): number {
 export function dayBuckets(tz: string, from: string, to: string): Bucket[] {
   const out: Bucket[] = [];
   let start = dayStart(tz, from);
+  let offset = offsetAt(tz, start);
   for (let date = from; date <= to; ) {
     const next = addDays(date, 1);
-    const end = dayStart(tz, next);
+    // most days keep yesterday's offset: two probes confirm it, a DST day takes the long way
+    const p = parseDate(next)!;
+    const guess = Date.UTC(p.y, p.mo - 1, p.d) - offset;
+    const same = offsetAt(tz, guess - 1) === offset && offsetAt(tz, guess) === offset;
+    const end = same ? guess : dayStart(tz, next);
+    if (!same) offset = offsetAt(tz, end);
     out.push({ start, end, label: date });
     date = next;
     start = end;
@@ -166,8 +172,18 @@ export function hourBuckets(tz: string, from: string, to: string): Bucket[] {
   const end = dayStart(tz, addDays(to, 1));
   const out: Bucket[] = [];
   let cur: { key: string; bucket: Bucket } | null = null;
+  // a day whose offset is the same at both ends has no change inside (zones change at most
+  // twice a year): one probe per day instead of one per quarter hour
+  const days = dayBuckets(tz, from, to);
+  const steady = new Map<number, number>();
+  for (const d of days) {
+    const o = offsetAt(tz, d.start);
+    if (o === offsetAt(tz, d.end - 1)) steady.set(d.start, o);
+  }
+  let day = 0;
   for (let t = start; t < end; t += QUARTER_MS) {
-    const offset = offsetAt(tz, t);
+    while (t >= days[day].end) day++;
+    const offset = steady.get(days[day].start) ?? offsetAt(tz, t);
     const local = new Date(t + offset);
     const label = `${local.getUTCFullYear()}-${pad(local.getUTCMonth() + 1)}-${pad(local.getUTCDate())} ${pad(local.getUTCHours())}:00`;
     const key = `${label}|${offset}`;
@@ -234,15 +250,13 @@ export function cover(a: number, b: number): Unit[] {
 
 /** Units merged into runs of consecutive units of one level (few ranges to query). */
 export function runs(units: Unit[]): Run[] {
-  const byLevel = new Map<Level, Unit[]>();
-  for (const u of units) byLevel.set(u.level, [...(byLevel.get(u.level) ?? []), u]);
   const out: Run[] = [];
   for (const level of LEVELS) {
-    const list = (byLevel.get(level) ?? []).sort((x, y) => x.start - y.start);
+    const list = units.filter((u) => u.level === level).sort((x, y) => x.start - y.start);
+    let last: Run | null = null;
     for (const u of list) {
-      const last = out[out.length - 1];
-      if (last && last.level === level && last.end === u.start) last.end = u.end;
-      else out.push({ ...u });
+      if (last && last.end === u.start) last.end = u.end;
+      else out.push((last = { ...u }));
     }
   }
   return out;
