@@ -67,6 +67,13 @@ export type CategoryModel = Model<CategoryAttrs, Partial<CategoryAttrs>> & Categ
 export type BrandModel = Model<BrandAttrs, Partial<BrandAttrs>> & BrandAttrs;
 export type ProductModel = Model<ProductAttrs, Partial<ProductAttrs>> & ProductAttrs;
 export type SkuModel = Model<SkuAttrs, Partial<SkuAttrs>> & SkuAttrs;
+export interface SearchSynonymAttrs {
+  id: number;
+  words: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+export type SearchSynonymModel = Model<SearchSynonymAttrs, Partial<SearchSynonymAttrs>> & SearchSynonymAttrs;
 
 export function defineCatalogModels(sequelize: Sequelize) {
   const Category = sequelize.define(
@@ -151,7 +158,17 @@ export function defineCatalogModels(sequelize: Sequelize) {
     { tableName: "uploads", updatedAt: false },
   );
 
-  return { Category, Brand, Product, Sku, Review, Upload };
+  const SearchSynonym = sequelize.define(
+    "SearchSynonym",
+    {
+      id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
+      // a JSON array of normalised words
+      words: { type: DataTypes.TEXT, allowNull: false },
+    },
+    { tableName: "search_synonyms" },
+  ) as unknown as ModelStatic<SearchSynonymModel>;
+
+  return { Category, Brand, Product, Sku, Review, Upload, SearchSynonym };
 }
 
 export type CatalogModels = ReturnType<typeof defineCatalogModels>;

@@ -23,6 +23,7 @@ import { EpochCache, isSessionRevoked, verifyAccessToken } from "../shared/token
 import { SESSION_EPOCH_CHANGED, SessionEpochChanged } from "../users/users.contracts";
 import { clientErrorResponse, mapError, success } from "./envelope";
 import { ActionInfo, AliasInfo, buildOpenApi } from "./openapi";
+import { webAppsHandler } from "./web-apps";
 
 type Req = IncomingMessage & {
   $requestId?: string;
@@ -54,6 +55,8 @@ type ApiThis = Service & {
   readinessChecks(): Promise<Record<string, string>>;
   pendingRoutes(): { missingServices: string[]; missingRoutes: string[] };
   openApiDocument(): Record<string, unknown>;
+  /** the built storefront and admin console (web/dist), tried before the API routes */
+  webApps: ReturnType<typeof webAppsHandler>;
 };
 
 type GatewayAlias = { method: string; path: string; fullPath: string; action?: string; type?: string; route: { path: string }; _generated?: boolean };
@@ -240,6 +243,20 @@ const ApiService = {
   },
 
   methods: {
+    /**
+     * Every HTTP request starts here: a GET for a built web app (web-apps.ts) is answered from
+     * web/dist; everything else — the API, docs, ops endpoints, unknown paths — goes to
+     * moleculer-web's own handler as before.
+     */
+    httpHandler(this: ApiThis, req: Req, res: Res, next?: () => void) {
+      const gateway = () => (ApiGateway as unknown as { methods: { httpHandler(this: unknown, q: Req, s: Res, n?: () => void): unknown } }).methods.httpHandler.call(this, req, res, next);
+      if (req.method !== "GET" && req.method !== "HEAD") return gateway();
+      const incoming = req.headers["x-request-id"];
+      res.setHeader("X-Request-Id", typeof incoming === "string" && REQUEST_ID_RE.test(incoming) ? incoming : crypto.randomUUID());
+      securityHeaders(req, res, () => undefined);
+      this.webApps(req, res, () => void gateway());
+    },
+
     /** moleculer-web's own logs "Request error!" without the error in JSON; onError logs it. */
     errorHandler(this: ApiThis & { sendError(req: Req, res: Res, err: unknown): void }, req: Req, res: Res, err: unknown) {
       this.sendError(req, res, err);
@@ -412,6 +429,7 @@ const ApiService = {
     this.expected = (this.cfg.expectedServices ?? (this.cfg.shape === "cluster" ? availableServices() : selectServices(this.cfg))).filter((s) => s !== "api");
     this.readyCache = null;
     this.everReady = false;
+    this.webApps = webAppsHandler(this.cfg.webDistDir);
     configure(this);
   },
 

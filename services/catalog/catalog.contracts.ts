@@ -41,6 +41,13 @@ export interface Brand {
   logoUrl: string | null;
 }
 
+/** Words a search treats as the same (番茄 = 西红柿), edited by admins. */
+export interface SynonymGroupDto {
+  id: number;
+  words: string[];
+  updatedAt: string;
+}
+
 export interface ProductListItem {
   id: number;
   title: string;
@@ -189,6 +196,9 @@ export const CategorySchema = schemaOf<Category>()(
   s.named("Category", s.object({ id, name: s.string(), parentId: s.nullable(s.integer()), sort: s.integer() })),
 );
 export const BrandSchema = schemaOf<Brand>()(s.named("Brand", s.object({ id, name: s.string(), logoUrl: s.nullable(s.string()) })));
+export const SynonymGroupSchema = schemaOf<SynonymGroupDto>()(
+  s.named("SynonymGroup", s.object({ id, words: s.array(s.string()), updatedAt: s.dateTime() })),
+);
 export const DeletedSchema = schemaOf<Deleted>()(s.object({ id, deleted: s.boolean() }));
 
 export const ProductListItemSchema = schemaOf<ProductListItem>()(

@@ -29,6 +29,7 @@ import {
   SkuCreatedSchema,
   SkuSchema,
   StockChangedEvent,
+  SynonymGroupSchema,
   UploadBodySchema,
   UploadResult,
   UploadResultSchema,
@@ -42,6 +43,7 @@ import ReviewsMixin from "./reviews.mixin";
 import { createReader } from "./read-pool";
 import { seedDemoCatalog } from "./seed";
 import * as taxonomy from "./taxonomy";
+import * as synonyms from "./synonyms";
 import { TooLargeError, readLimited, statStored, storeImage } from "./uploads";
 
 const ADMIN = ["operator", "admin"];
@@ -65,6 +67,7 @@ const productFields = {
   images: { type: "array", items: imageUrl, max: 20, optional: true },
   status: { type: "enum", values: PRODUCT_STATUSES, optional: true },
 };
+const synonymParams = { words: { type: "array", min: 2, max: 10, items: { type: "string", trim: true, min: 1, max: 32 } } };
 const optional = <T extends Record<string, object>>(rules: T) =>
   Object.fromEntries(Object.entries(rules).map(([k, v]) => [k, { ...v, optional: true }])) as T;
 
@@ -207,6 +210,35 @@ const CatalogSchema = {
       },
     },
 
+    // ---- search synonyms
+    synonyms: {
+      rest: "GET /admin/search/synonyms", roles: ADMIN, summary: "Synonym groups a search treats as the same word (admin)",
+      openapi: { response: s.array(SynonymGroupSchema) },
+      handler(this: CatalogService) { return synonyms.listSynonyms(this); },
+    },
+    createSynonyms: {
+      rest: "POST /admin/search/synonyms", roles: ADMIN, idempotent: true,
+      summary: "Add a synonym group, e.g. [\"番茄\", \"西红柿\"]: a search for one finds the others (admin)",
+      openapi: { status: 201, response: SynonymGroupSchema },
+      params: synonymParams,
+      async handler(this: CatalogService, ctx: Ctx<{ words: string[] }>) {
+        const created = await synonyms.createSynonyms(this, ctx.params.words);
+        ctx.meta.$statusCode = 201;
+        return created;
+      },
+    },
+    updateSynonyms: {
+      rest: "PUT /admin/search/synonyms/:id", roles: ADMIN, summary: "Replace the words of a synonym group (admin)",
+      openapi: { response: SynonymGroupSchema, errors: ["SYNONYM_GROUP_NOT_FOUND"] },
+      params: { id, ...synonymParams },
+      handler(this: CatalogService, ctx: Ctx<{ id: number; words: string[] }>) { return synonyms.updateSynonyms(this, ctx.params.id, ctx.params.words); },
+    },
+    deleteSynonyms: {
+      rest: "DELETE /admin/search/synonyms/:id", roles: ADMIN, summary: "Delete a synonym group (admin)", params: { id },
+      openapi: { response: DeletedSchema, errors: ["SYNONYM_GROUP_NOT_FOUND"] },
+      handler(this: CatalogService, ctx: Ctx<{ id: number }>) { return synonyms.deleteSynonyms(this, ctx.params.id); },
+    },
+
     // ---- uploads
     upload: {
       rest: { method: "POST", path: "/uploads", type: "multipart", busboyConfig: { limits: { files: 1, fileSize: MAX_UPLOAD_BYTES, fields: 10, parts: 20 } } },
@@ -278,6 +310,10 @@ const CatalogSchema = {
   },
 
   events: {
+    // another catalog node changed the synonym groups: reload on the next search
+    [synonyms.SYNONYMS_CHANGED]: {
+      handler(this: CatalogService) { synonyms.dropSynonyms(this); },
+    },
     [CatalogEvents.STOCK_CHANGED]: {
       params: { skuIds: { type: "array", items: "number", max: 1000 }, $$strict: "remove" },
       handler(this: CatalogService, ctx: Ctx<StockChangedEvent>) { return products.onStockChanged(this, ctx.params.skuIds); },

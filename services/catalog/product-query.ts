@@ -9,8 +9,16 @@ import type { Page, ProductListItem, ProductStatus } from "./catalog.contracts";
 import { Sort, orderBy } from "./domain/listing";
 import { QueryTerm, prefixUpperBound } from "./domain/search-tokens";
 
-export interface ListFilter {
+/** One spelling of a search (the query, or a synonym variant): required terms and optional marks. */
+export interface SearchSpelling {
   terms: QueryTerm[];
+  /** ranking marks (domain/search-tokens.ts queryMarks): add their weight, never filter */
+  marks: string[];
+}
+
+export interface ListFilter {
+  /** empty: no keyword; several: a product matching any of them is found, with its best score */
+  search: SearchSpelling[];
   /** the category and all of its sub-categories */
   categoryIds?: number[];
   brandId?: number;
@@ -110,31 +118,47 @@ function termCondition(t: QueryTerm, alias: string): { sql: string; args: unknow
 }
 
 /**
- * Products matching every term, with their score: per term the best weight (title 2, subtitle
- * 1), summed. The rarest term drives (one range scan of the (term, product_id) primary key);
- * each other term is a probe of the (product_id, term, weight) index per candidate, so a query
- * of two common words with few products in common stays cheap.
+ * Products matching every term of one spelling, with their score: per term the best weight
+ * (title 2, subtitle 1), summed, plus the weight of each ranking mark the product has (its title
+ * is the query; the query's head is a title phrase's head). The rarest term drives (one range
+ * scan of the (term, product_id) primary key); each other term and each mark is a probe of the
+ * (product_id, term, weight) index per candidate — index-only reads on both databases — so a
+ * query of two common words with few products in common stays cheap.
  */
-function matchSubquery(terms: QueryTerm[]): { sql: string; args: unknown[] } {
+function matchSubquery({ terms, marks }: SearchSpelling): { sql: string; args: unknown[] } {
   const [first, ...rest] = terms;
   const d = termCondition(first, "t");
   const driver = first.prefix
     ? `SELECT t.product_id, MAX(t.weight) AS w0 FROM product_search_terms t WHERE ${d.sql} GROUP BY t.product_id`
     : `SELECT t.product_id, t.weight AS w0 FROM product_search_terms t WHERE ${d.sql}`;
-  if (!rest.length) return { sql: driver.replace("AS w0", "AS score"), args: d.args };
   const args: unknown[] = [];
   const probes = rest.map((t, i) => {
     const c = termCondition(t, "t");
     args.push(...c.args);
     return `(SELECT MAX(t.weight) FROM product_search_terms t WHERE t.product_id = d.product_id AND ${c.sql}) AS w${i + 1}`;
   });
+  const bonuses = marks.map((m, i) => {
+    args.push(m);
+    return `COALESCE((SELECT t.weight FROM product_search_terms t WHERE t.product_id = d.product_id AND t.term = ?), 0) AS b${i}`;
+  });
   args.push(...d.args);
   const ws = rest.map((_, i) => `w${i + 1}`);
+  const parts = ["w0", ...ws, ...marks.map((_, i) => `b${i}`)];
+  const selected = ["d.product_id", "d.w0", ...probes, ...bonuses].join(", ");
+  const required = ws.length ? `WHERE ${ws.map((w) => `${w} IS NOT NULL`).join(" AND ")}` : "";
   return {
-    sql: `SELECT product_id, w0 + ${ws.join(" + ")} AS score
-            FROM (SELECT d.product_id, d.w0, ${probes.join(", ")} FROM (${driver}) d) x
-           WHERE ${ws.map((w) => `${w} IS NOT NULL`).join(" AND ")}`,
+    sql: `SELECT product_id, ${parts.join(" + ")} AS score FROM (SELECT ${selected} FROM (${driver}) d) x ${required}`,
     args,
+  };
+}
+
+/** Every spelling's matches; a product found by several keeps its best score. */
+function matchAny(spellings: SearchSpelling[]): { sql: string; args: unknown[] } {
+  if (spellings.length === 1) return matchSubquery(spellings[0]);
+  const subs = spellings.map(matchSubquery);
+  return {
+    sql: `SELECT product_id, MAX(score) AS score FROM (${subs.map((q) => q.sql).join(" UNION ALL ")}) u GROUP BY product_id`,
+    args: subs.flatMap((q) => q.args),
   };
 }
 
@@ -174,18 +198,22 @@ async function planTerms(db: Reader, terms: QueryTerm[]): Promise<QueryTerm[] | 
 export async function listProducts(db: Reader, f: ListFilter): Promise<Page<ProductListItem>> {
   const offset = (f.page - 1) * f.pageSize;
   const where = filters(f);
-  const order = orderBy(f.sort, f.terms.length > 0);
+  const order = orderBy(f.sort, f.search.length > 0);
   const empty = { items: [], total: 0, page: f.page, pageSize: f.pageSize };
 
-  if (f.terms.length) {
-    const terms = await planTerms(db, f.terms);
-    if (!terms) return empty;
+  if (f.search.length) {
+    const planned: SearchSpelling[] = [];
+    for (const sp of f.search) {
+      const terms = await planTerms(db, sp.terms);
+      if (terms) planned.push({ terms, marks: sp.marks });
+    }
+    if (!planned.length) return empty;
     // The matched set is materialised for ranking anyway, so the total comes with the page
     // (window count); only the page's rows are joined again for their display columns.
     // CROSS JOIN keeps the matches as the outer loop: without statistics SQLite would rather
     // walk every ON_SALE product and probe the matches (20x slower at 100k). MySQL/MariaDB read
     // CROSS JOIN … ON as an inner join and choose the same order on their own.
-    const match = matchSubquery(terms);
+    const match = matchAny(planned);
     const ranked = `SELECT p.id, m.score, p.sales, p.min_price, COUNT(*) OVER () AS total_count
                       FROM (${match.sql}) m CROSS JOIN products p ON p.id = m.product_id
                      WHERE ${where.sql}

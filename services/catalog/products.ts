@@ -12,7 +12,8 @@ import { AddSalesResult, Page, ProductDetail, ProductListItem, ProductStatus, Sk
 import { CatalogService, Ctx, isStaff } from "./catalog-types";
 import { MAX_OFFSET, Sort } from "./domain/listing";
 import { priceSpan } from "./domain/money";
-import { indexTerms, queryTerms } from "./domain/search-tokens";
+import { indexTerms, queryMarks, queryTerms, queryVariants } from "./domain/search-tokens";
+import { synonymGroups } from "./synonyms";
 import { listProducts, reindexProduct } from "./product-query";
 import { categoryFilter, listBrands, loadCategories, requireBrand, requireCategory } from "./taxonomy";
 import { ancestorIds } from "./domain/category-tree";
@@ -64,14 +65,19 @@ export async function listPage(svc: CatalogService, ctx: Ctx<unknown>, p: ListPa
   }
   const staff = isStaff(ctx);
   const status = staff ? (p.status ?? null) : "ON_SALE";
-  const terms = p.q ? queryTerms(p.q) : [];
-  const key = keys.list(staff, { ...p, q: terms.length ? terms : undefined, status });
+  // the query and its synonym spellings (番茄 → 西红柿); the cache key is what is searched
+  const search = p.q
+    ? queryVariants(p.q, await synonymGroups(svc))
+        .map((v) => ({ terms: queryTerms(v), marks: queryMarks(v) }))
+        .filter((sp) => sp.terms.length > 0)
+    : [];
+  const key = keys.list(staff, { ...p, q: search.length ? search : undefined, status });
   return svc.cache.through(key, LIST_TTL, async () => {
     const categoryIds = p.categoryId !== undefined ? await categoryFilter(svc, p.categoryId) : undefined;
     if (p.brandId !== undefined && !(await listBrands(svc)).some((b) => b.id === p.brandId)) {
       throw bizError("BRAND_NOT_FOUND", `brand ${p.brandId} not found`);
     }
-    return listProducts(svc.reader, { ...p, terms, categoryIds, status });
+    return listProducts(svc.reader, { ...p, search, categoryIds, status });
   });
 }
 

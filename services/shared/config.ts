@@ -3,6 +3,7 @@
  * falls back to the embedded default. `parseConfig` is pure so it can be unit tested.
  */
 import crypto from "node:crypto";
+import fs from "node:fs";
 import path from "node:path";
 
 export type Shape = "embedded" | "cluster";
@@ -88,6 +89,10 @@ export interface MallConfig {
   trustProxy: boolean;
   dataDir: string;
   uploadDir: string;
+  /** built web apps (`<dir>/storefront` at `/`, `<dir>/admin` at `/admin`), WEB_DIST_DIR */
+  webDistDir: string;
+  /** `npm run dev`: port of the storefront's Vite dev server (WEB_DEV_PORT; null = off) */
+  webDevPort: number | null;
   publicBaseUrl: string | null;
   db: DbSettings;
 }
@@ -96,6 +101,8 @@ export interface MallConfig {
 export interface DbSettings {
   poolMax: number;
   sqlLog: boolean;
+  /** SQLite's `PRAGMA synchronous` under WAL: NORMAL (no fsync per commit) or FULL */
+  sqliteSynchronous: "NORMAL" | "FULL";
 }
 
 export class ConfigError extends Error {}
@@ -248,7 +255,9 @@ const isNats = (u: string | null): u is string => !!u && /^(nats|tls):/i.test(u)
 
 /** Pool size and SQL logging, read from the environment (parseConfig checks them at start). */
 export function dbSettings(env: Env = process.env): DbSettings {
-  return { poolMax: int(env, "DB_POOL_MAX", 20, 1, 1000), sqlLog: bool(env, "SQL_LOG", false) };
+  const sync = (str(env, "SQLITE_SYNCHRONOUS") ?? "NORMAL").toUpperCase();
+  if (sync !== "NORMAL" && sync !== "FULL") throw new ConfigError(`SQLITE_SYNCHRONOUS must be NORMAL or FULL, got "${sync}"`);
+  return { poolMax: int(env, "DB_POOL_MAX", 20, 1, 1000), sqlLog: bool(env, "SQL_LOG", false), sqliteSynchronous: sync };
 }
 const list = (v: string) =>
   v
@@ -346,6 +355,8 @@ export function parseConfig(env: Env = process.env): MallConfig {
     trustProxy: bool(env, "TRUST_PROXY", false),
     dataDir,
     uploadDir: path.resolve(str(env, "UPLOAD_DIR") ?? path.join(dataDir, "uploads")),
+    webDistDir: path.resolve(str(env, "WEB_DIST_DIR") ?? defaultWebDist()),
+    webDevPort: str(env, "WEB_DEV_PORT")?.toLowerCase() === "off" ? null : int(env, "WEB_DEV_PORT", 5173, 0, 65535),
     publicBaseUrl: str(env, "PUBLIC_BASE_URL"),
     db: dbSettings(env),
   };
@@ -355,6 +366,14 @@ export function parseConfig(env: Env = process.env): MallConfig {
 export function serviceDatabaseUrl(cfg: MallConfig, service: string, env: Env = process.env): string {
   const key = `${service.toUpperCase()}_DATABASE_URL`;
   return url(env, key, ["mysql", "mariadb", "sqlite"]) ?? cfg.databaseUrl;
+}
+
+/** `web/dist` of the checkout this code runs from (from services/shared or dist/services/shared). */
+function defaultWebDist(): string {
+  for (let dir = __dirname, i = 0; i < 5; i++, dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, "web")) && fs.existsSync(path.join(dir, "package.json"))) return path.join(dir, "web", "dist");
+  }
+  return path.resolve("web/dist");
 }
 
 let cached: MallConfig | null = null;

@@ -42,6 +42,36 @@ export function parseMysqlUrl(url: string) {
   };
 }
 
+type Sqlite3Connection = { configure(opt: "busyTimeout", v: number): void; run(sql: string, cb: (err: Error | null) => void): void };
+
+/**
+ * Sequelize's SQLite connection manager opens its connections itself (one shared, one per
+ * transaction) and never runs the `afterConnect` hook, so connection settings are applied here,
+ * to each connection the first time it is handed out: WAL (readers never block the writer;
+ * persistent in the file), `synchronous` (config), foreign keys, and a busy timeout for the
+ * read-only connections that share the file.
+ */
+function configureSqliteConnections(s: Sequelize, settings: DbSettings): void {
+  const cm = s.connectionManager as unknown as { getConnection(o?: unknown): Promise<Sqlite3Connection> };
+  const get = cm.getConnection.bind(cm);
+  const configured = new WeakSet<object>();
+  const run = (db: Sqlite3Connection, sql: string) => new Promise<void>((resolve, reject) => db.run(sql, (err) => (err ? reject(err) : resolve())));
+  cm.getConnection = async (o?: unknown) => {
+    const db = await get(o);
+    if (!configured.has(db)) {
+      configured.add(db);
+      db.configure("busyTimeout", 10_000);
+      await run(db, "PRAGMA journal_mode = WAL");
+      // WAL + NORMAL: a commit is a write to the log without an fsync; the log is synced at
+      // checkpoints. A crash of the process loses nothing; a power cut or OS crash may lose
+      // the last commits (never corrupts). FULL syncs every commit (SQLITE_SYNCHRONOUS).
+      await run(db, `PRAGMA synchronous = ${settings.sqliteSynchronous}`);
+      await run(db, "PRAGMA foreign_keys = ON");
+    }
+    return db;
+  };
+}
+
 function build(url: string, settings: DbSettings): Sequelize {
   const common: Options = {
     logging: settings.sqlLog ? (sql: string) => console.log(sql) : false,
@@ -55,15 +85,8 @@ function build(url: string, settings: DbSettings): Sequelize {
       dialect: "sqlite",
       storage: file,
       transactionType: Transaction.TYPES.IMMEDIATE,
-      hooks: {
-        afterConnect(conn: unknown) {
-          const db = conn as { configure(opt: string, v: number): void; run(sql: string): void };
-          db.configure("busyTimeout", 10_000);
-          db.run("PRAGMA journal_mode = WAL");
-          db.run("PRAGMA foreign_keys = ON");
-        },
-      },
     });
+    configureSqliteConnections(s, settings);
     return s;
   }
   const p = parseMysqlUrl(url);

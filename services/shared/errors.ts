@@ -61,6 +61,7 @@ export const ERRORS = {
   REVIEW_NOT_ALLOWED: { status: 403, code: 20010, message: "only buyers of a completed order may review it" },
   REVIEW_EXISTS: { status: 409, code: 20011, message: "this order line was already reviewed" },
   BRAND_NAME_TAKEN: { status: 409, code: 20012, message: "brand name is already used" },
+  SYNONYM_GROUP_NOT_FOUND: { status: 404, code: 20013, message: "synonym group not found" },
 
   // orders 30000–30999
   ORDER_NOT_FOUND: { status: 404, code: 30001, message: "order not found" },

@@ -156,6 +156,10 @@ describe("embedded: every documented operation answers as the document says", ()
     const spare = await api("post", "/api/v1/brands", { token: admin, body: { name: `OA spare ${tag}` }, expect: 201 });
     await api("delete", "/api/v1/brands/{id}", { token: admin, path: { id: spare.body.data.id }, expect: 200 });
     await api("get", "/api/v1/brands", { expect: 200 });
+    const syn = await api("post", "/api/v1/admin/search/synonyms", { token: admin, body: { words: [`oa${tag}a`, `oa${tag}b`] }, expect: 201 });
+    await api("put", "/api/v1/admin/search/synonyms/{id}", { token: admin, path: { id: syn.body.data.id }, body: { words: [`oa${tag}a`, `oa${tag}c`] }, expect: 200 });
+    await api("get", "/api/v1/admin/search/synonyms", { token: admin, expect: 200 });
+    await api("delete", "/api/v1/admin/search/synonyms/{id}", { token: admin, path: { id: syn.body.data.id }, expect: 200 });
 
     // multipart goes through fetch itself; the answer is checked the same way
     const fd = new FormData();

@@ -14,10 +14,21 @@
  *   more CJK characters must contain all of its bigrams; a single character matches by prefix.
  * - Weight: 2 when the term is in the title, 1 when only in the subtitle. A product's score is
  *   the sum, over the query's terms, of the best weight it has for each: title hits rank first.
+ * - Ranking marks, optional (they add to the score, never filter): `=<whole title>` when the
+ *   title is the query, and `$<head>` for the head of each title phrase — the last bigram of a
+ *   CJK run, the last Latin word of the title. Chinese (and English) compounds put their head
+ *   last: 华为手机 is a phone (head 手机), 手机壳 is a case (head 机壳), so the query 手机 ranks
+ *   phones above phone cases though both contain it. `=` and `$` never occur in word terms.
  */
 
 export const TITLE_WEIGHT = 2;
 export const SUBTITLE_WEIGHT = 1;
+/** Bonus when the query's head is the head of a title phrase. */
+export const HEAD_WEIGHT = 3;
+/** Bonus when the title is the query. */
+export const EXACT_WEIGHT = 6;
+const HEAD_MARK = "$";
+const EXACT_MARK = "=";
 /** Longest term stored (characters); longer words are cut, and queries are cut the same way. */
 export const MAX_TERM_LENGTH = 32;
 /** Most terms one product contributes to the index. */
@@ -102,12 +113,47 @@ function termsOf(text: string): string[] {
   return out;
 }
 
+/** The head of a CJK run: its last bigram (or its only character). */
+function cjkHead(run: string): string {
+  return [...run].slice(-2).join("");
+}
+
+/** The ranking marks of a title: its heads and its exact form. */
+function titleMarks(title: string): string[] {
+  const rs = runs(title);
+  if (!rs.length) return [];
+  const marks = new Set<string>();
+  for (const r of rs) if (r.cjk) marks.add(HEAD_MARK + cjkHead(r.text));
+  const lastLatin = [...rs].reverse().find((r) => !r.cjk);
+  if (lastLatin) marks.add(HEAD_MARK + cut(lastLatin.text).slice(0, MAX_TERM_LENGTH - 1));
+  marks.add(exactMark(rs));
+  return [...marks];
+}
+
+function exactMark(rs: Run[]): string {
+  return EXACT_MARK + [...rs.map((r) => r.text).join(" ")].slice(0, MAX_TERM_LENGTH - 1).join("");
+}
+
+/**
+ * The optional ranking marks of a query: the head of its last phrase and its exact form. A
+ * product with a mark gets its weight added to the score; one without is still found.
+ */
+export function queryMarks(q: string): string[] {
+  const rs = runs(q);
+  if (!rs.length) return [];
+  const last = rs[rs.length - 1];
+  const head = HEAD_MARK + (last.cjk ? cjkHead(last.text) : cut(last.text).slice(0, MAX_TERM_LENGTH - 1));
+  return [head, exactMark(rs)];
+}
+
 /** The terms to store for one product, each with its best weight. */
 export function indexTerms(title: string, subtitle?: string | null): IndexTerm[] {
   const best = new Map<string, number>();
   const add = (terms: string[], weight: number) => {
     for (const t of terms) if ((best.get(t) ?? 0) < weight) best.set(t, weight);
   };
+  // the marks first, so the per-product cap never drops them
+  for (const m of titleMarks(title)) best.set(m, m.startsWith(EXACT_MARK) ? EXACT_WEIGHT : HEAD_WEIGHT);
   add(termsOf(title), TITLE_WEIGHT);
   if (subtitle) add(termsOf(subtitle), SUBTITLE_WEIGHT);
   return [...best]
@@ -159,4 +205,55 @@ export function prefixUpperBound(prefix: string): string {
     if (next <= 0x10ffff) return String.fromCodePoint(...cps, next);
   }
   return "\u{10ffff}".repeat(2);
+}
+
+/** A group of words that mean the same to a shopper (番茄 = 西红柿), edited by admins. */
+export type SynonymGroup = string[];
+/** Most spellings one search runs (the query itself and its synonym variants). */
+export const MAX_QUERY_VARIANTS = 4;
+
+const escapeRegExp = (w: string) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** `q` with every occurrence of the word `w` replaced (inside CJK runs; whole words otherwise). */
+function replaceWord(q: string, w: string, by: string): string {
+  if (CJK.test(w)) return q.split(w).join(by);
+  return q.replace(new RegExp(`(^|[^\\p{L}\\p{N}])${escapeRegExp(w)}(?=$|[^\\p{L}\\p{N}])`, "gu"), (_m, pre: string) => pre + by);
+}
+
+/**
+ * The spellings a search runs: the query, then the query with one word replaced by each of its
+ * synonyms (CJK words match inside a run, Latin words as whole words), at most
+ * MAX_QUERY_VARIANTS. A product matching any spelling is found; its best score counts.
+ */
+export function queryVariants(q: string, groups: SynonymGroup[]): string[] {
+  const base = normalise(q).trim();
+  const out = [base];
+  for (const group of groups) {
+    const words = group.map((w) => normalise(w).trim()).filter(Boolean);
+    for (const w of words) {
+      for (const other of words) {
+        if (other === w || out.length >= MAX_QUERY_VARIANTS) continue;
+        const v = replaceWord(base, w, other);
+        if (v !== base && !out.includes(v)) out.push(v);
+      }
+    }
+  }
+  return out;
+}
+
+/** Shipped synonym groups (the migration inserts them once; admins edit or delete them). */
+export const DEFAULT_SYNONYMS: SynonymGroup[] = [
+  ["番茄", "西红柿"],
+  ["土豆", "马铃薯"],
+  ["红薯", "地瓜"],
+];
+
+/** An admin's synonym words: normalised, trimmed, distinct, each with a letter or digit. */
+export function cleanSynonymWords(words: string[]): string[] {
+  const out: string[] = [];
+  for (const w of words) {
+    const n = runs(w).map((r) => r.text).join(" ");
+    if (n && !out.includes(n)) out.push(n);
+  }
+  return out;
 }
