@@ -100,7 +100,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * All orders (admin)
+         * All orders, newest first, by status, buyer, order number or creation day (the shop's days, SHOP_TIMEZONE) (admin)
          * @description Roles: operator or admin.
          */
         get: operations["orders.adminList"];
@@ -126,6 +126,26 @@ export interface paths {
         get: operations["orders.adminGet"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/orders/{orderNo}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel an unpaid order for the buyer, with a reason (admin); its stock and holds go back
+         * @description Roles: operator or admin.
+         */
+        post: operations["orders.adminCancel"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2441,9 +2461,12 @@ export interface operations {
     "orders.adminList": {
         parameters: {
             query?: {
+                from?: string;
+                orderNo?: string;
                 page?: number;
                 pageSize?: number;
                 status?: "PENDING_PAYMENT" | "PAID" | "SHIPPED" | "COMPLETED" | "CANCELLED" | "REFUNDING" | "REFUNDED";
+                to?: string;
                 userId?: number;
             };
             header?: never;
@@ -2516,6 +2539,69 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             /** @description Not found, or not the caller's: ORDER_NOT_FOUND. */
             404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "orders.adminCancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orderNo: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            "5XX": components["responses"]["ServerError"];
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        data: components["schemas"]["Order"];
+                        /** @enum {string} */
+                        message: "ok";
+                        /** @description the request id (X-Request-Id) */
+                        traceId: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Not found, or not the caller's: ORDER_NOT_FOUND. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The current state does not allow this: ORDER_STATE_CONFLICT. */
+            409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
