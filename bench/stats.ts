@@ -152,6 +152,10 @@ async function main() {
       }
     }
     await releaseSequelize(url);
+    if (process.env.BENCH_KEEP_DB) {
+      console.log(`kept ${url} (BENCH_KEEP_DB): drop it yourself`);
+      return;
+    }
 
     shop = await startProcess(
       "node",
@@ -221,7 +225,7 @@ Without the rollup — the same overview scanned from \`orders\` (created_at has
     writeSection("Analytics", body);
   } finally {
     if (shop) await stopProcess(shop);
-    await dropDatabase(url).catch((err) => console.error(`could not drop ${url}: ${err.message}`));
+    if (!process.env.BENCH_KEEP_DB) await dropDatabase(url).catch((err) => console.error(`could not drop ${url}: ${err.message}`));
     fs.rmSync(data, { recursive: true, force: true });
   }
 }

@@ -244,6 +244,10 @@ describe("embedded: every documented operation answers as the document says", ()
     await api("get", "/api/v1/payments/channels", { expect: 200 });
     await waitPaid(orderNo);
     await api("get", "/api/v1/admin/orders", { token: admin, query: { userId: buyer.id }, expect: 200 });
+    const today = new Date().toISOString().slice(0, 10);
+    const found = await api("get", "/api/v1/admin/orders", { token: admin, query: { orderNo, from: "2020-01-01", to: "2099-12-31" }, expect: 200 });
+    expect(found.body.data.items.map((o: { orderNo: string }) => o.orderNo)).toEqual([orderNo]);
+    await api("get", "/api/v1/admin/orders", { token: admin, query: { from: today, to: "not-a-date" }, expect: 422 });
     await api("get", "/api/v1/admin/orders/{orderNo}", { token: admin, path: { orderNo }, expect: 200 });
     await api("post", "/api/v1/admin/orders/{orderNo}/ship", { token: admin, path: { orderNo }, body: { carrier: "SF", trackingNo: "SF123" }, expect: 200 });
     await api("post", "/api/v1/orders/{orderNo}/confirm-receipt", { token, path: { orderNo }, expect: 200 });
@@ -257,6 +261,11 @@ describe("embedded: every documented operation answers as the document says", ()
 
     const cancelled = await order([{ skuId: catalog.skuId, quantity: 1 }]);
     await api("post", "/api/v1/orders/{orderNo}/cancel", { token, path: { orderNo: cancelled.orderNo }, expect: 200 });
+    await api("post", "/api/v1/admin/orders/{orderNo}/cancel", { token: admin, path: { orderNo: cancelled.orderNo }, body: { reason: "twice" }, expect: 409 });
+    const byAdmin = await order([{ skuId: catalog.skuId, quantity: 1 }]);
+    const adminCancelled = await api("post", "/api/v1/admin/orders/{orderNo}/cancel", { token: admin, path: { orderNo: byAdmin.orderNo }, body: { reason: "buyer phoned" }, expect: 200 });
+    expect(adminCancelled.body.data).toMatchObject({ status: "CANCELLED", cancelReason: "buyer phoned" });
+    await api("post", "/api/v1/admin/orders/{orderNo}/cancel", { token, path: { orderNo: byAdmin.orderNo }, body: { reason: "x" }, expect: 403 });
   });
 
   it("sandbox payments (the signed callback and the pay page), refunds approved and rejected", async () => {

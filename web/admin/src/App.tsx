@@ -20,7 +20,7 @@ import {
   TeamOutlined,
   WarningOutlined,
 } from "@ant-design/icons";
-import { describe, isAdmin, isStaff, mall } from "./api";
+import { describe, isAdmin, isStaff, mall, TAG } from "./api";
 import { SessionProvider, useSession } from "./session";
 
 const Dashboard = lazy(() => import("./pages/Dashboard"));
@@ -127,7 +127,7 @@ function Shell() {
           <Space>
             <span data-testid="who">{user.username}</span>
             {user.roles.filter((r) => r !== "customer").map((r) => (
-              <Tag key={r} color={r === "admin" ? "red" : "blue"}>
+              <Tag key={r} color={TAG[r === "admin" ? "red" : "blue"]}>
                 {r}
               </Tag>
             ))}
@@ -153,7 +153,10 @@ function Shell() {
 
 export function App() {
   return (
-    <ConfigProvider theme={{ token: { colorPrimary: "#1554ad" } }}>
+    <ConfigProvider
+      // antd's default link blue and grey secondary text are under WCAG AA contrast on white
+      theme={{ token: { colorPrimary: "#1554ad", colorLink: "#1554ad", colorTextDescription: "rgba(0, 0, 0, 0.65)", colorTextTertiary: "rgba(0, 0, 0, 0.65)", colorTextPlaceholder: "rgba(0, 0, 0, 0.6)" } }}
+    >
       <AntApp>
         <QueryClientProvider client={queryClient}>
           <SessionProvider>

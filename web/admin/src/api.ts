@@ -40,3 +40,15 @@ export async function uploadImage(file: File): Promise<string> {
 /** Local date YYYY-MM-DD of a Date in the browser's zone (the console shows dates, the shop counts in its own zone). */
 export const ymd = (d: Date) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
 export const when = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleString("en-GB", { hour12: false }) : "—");
+
+/** Solid tag colours with white text at WCAG AA contrast (antd's light presets are not). */
+export const TAG: Record<string, string | undefined> = {
+  green: "#237804",
+  blue: "#0958d9",
+  gold: "#874d00",
+  cyan: "#006d75",
+  orange: "#ad4e00",
+  purple: "#531dab",
+  red: "#a8071a",
+  default: undefined,
+};

@@ -8,7 +8,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { App, Button, Drawer, Flex, Form, Input, InputNumber, Popconfirm, Select, Space, Table, Tabs, Tag, Tree, TreeSelect, Typography, Upload, type UploadFile } from "antd";
 import { MinusCircleOutlined, PlusOutlined } from "@ant-design/icons";
 import type { Schemas } from "../../../shared";
-import { describe, idempotencyKey, mall, money, uploadImage } from "../api";
+import { describe, idempotencyKey, mall, money, uploadImage, TAG } from "../api";
 
 type Category = Schemas["CategoryNode"];
 type Status = "ON_SALE" | "OFF_SALE";
@@ -79,7 +79,7 @@ function Products() {
           { title: "Title", dataIndex: "title" },
           { title: "Price", render: (_: unknown, p) => (p.minPrice === p.maxPrice ? money(p.minPrice, p.currency) : `${money(p.minPrice, p.currency)} – ${money(p.maxPrice, p.currency)}`) },
           { title: "Sales", dataIndex: "sales", align: "right" },
-          { title: "Status", dataIndex: "status", render: (s: Status) => <Tag color={s === "ON_SALE" ? "green" : "default"}>{s === "ON_SALE" ? "On sale" : "Off sale"}</Tag> },
+          { title: "Status", dataIndex: "status", render: (s: Status) => <Tag color={TAG[s === "ON_SALE" ? "green" : "default"]}>{s === "ON_SALE" ? "On sale" : "Off sale"}</Tag> },
           {
             title: "",
             render: (_: unknown, p) => (

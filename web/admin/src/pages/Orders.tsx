@@ -5,13 +5,13 @@ import { Alert, App, Button, DatePicker, Descriptions, Drawer, Flex, Form, Input
 import type { Dayjs } from "dayjs";
 import { useLocation, useNavigate } from "react-router";
 import type { Schemas } from "../../../shared";
-import { describe, mall, money, when, ymd } from "../api";
+import { describe, mall, money, when, ymd, TAG } from "../api";
 
 type Order = Schemas["Order"];
 type OrderStatus = Order["status"];
 const STATUSES: OrderStatus[] = ["PENDING_PAYMENT", "PAID", "SHIPPED", "COMPLETED", "CANCELLED", "REFUNDING", "REFUNDED"];
 const COLORS: Record<string, string> = { PENDING_PAYMENT: "gold", PAID: "blue", SHIPPED: "cyan", COMPLETED: "green", CANCELLED: "default", REFUNDING: "orange", REFUNDED: "purple" };
-export const StatusTag = ({ s }: { s: string }) => <Tag color={COLORS[s] ?? "default"}>{s}</Tag>;
+export const StatusTag = ({ s }: { s: string }) => <Tag color={TAG[COLORS[s] ?? "default"]}>{s}</Tag>;
 
 function OrderDetail({ orderNo, onClose }: { orderNo: string; onClose: () => void }) {
   const { message } = App.useApp();

@@ -3,7 +3,7 @@ import { useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Alert, App, Button, Checkbox, Flex, Form, Input, InputNumber, Modal, Popconfirm, Select, Space, Table, Tag, Typography } from "antd";
 import type { Schemas } from "../../../shared";
-import { describe, idempotencyKey, mall, when } from "../api";
+import { describe, idempotencyKey, mall, when, TAG } from "../api";
 
 type User = Schemas["User"];
 type Role = "customer" | "operator" | "admin";
@@ -60,8 +60,8 @@ export default function Users() {
           { title: "ID", dataIndex: "id", width: 70 },
           { title: "Username", dataIndex: "username" },
           { title: "Email", dataIndex: "email" },
-          { title: "Roles", dataIndex: "roles", render: (rs: string[]) => rs.map((r) => <Tag key={r} color={r === "admin" ? "red" : r === "operator" ? "blue" : "default"}>{r}</Tag>) },
-          { title: "Status", dataIndex: "status", render: (s: string) => <Tag color={s === "ACTIVE" ? "green" : "default"}>{s}</Tag> },
+          { title: "Roles", dataIndex: "roles", render: (rs: string[]) => rs.map((r) => <Tag key={r} color={TAG[r === "admin" ? "red" : r === "operator" ? "blue" : "default"]}>{r}</Tag>) },
+          { title: "Status", dataIndex: "status", render: (s: string) => <Tag color={TAG[s === "ACTIVE" ? "green" : "default"]}>{s}</Tag> },
           { title: "Since", dataIndex: "createdAt", render: when },
           {
             title: "",
