@@ -229,6 +229,7 @@ describe.each(shapes)("Idempotency-Key (%s)", (_name, opts) => {
         "catalog.createBrand",
         "catalog.createCategory",
         "catalog.createReview",
+        "catalog.createSynonyms",
         "marketing.claim",
         "marketing.createPromotion",
         "marketing.createTemplate",
