@@ -12,7 +12,9 @@ import { OrderModels, defineOrderModels } from "../../models/orders";
 import type { Meta } from "../shared/meta";
 import { MallConfig, configOf } from "../shared/config";
 import { s } from "../shared/schema";
-import { bizError } from "../shared/errors";
+import { bizError, validationError } from "../shared/errors";
+import { Op } from "sequelize";
+import { resolvePeriod } from "./domain/stats-period";
 import { approveRefund, onRefunded, rejectRefund, requestRefund } from "./aftersales";
 import { CheckoutParams, placeOrder, quote } from "./checkout";
 import { createOrder } from "./create-order";
@@ -20,6 +22,8 @@ import { ORDER_STATUSES } from "./domain/order-state";
 import { cancelOrder, sweepOnce } from "./expiry";
 import { OrderStore, afterSalesDto } from "./order-store";
 import { onPaymentSucceeded } from "./payment-events";
+import { StatsStore } from "./stats-store";
+import { statsActions, statsChannels } from "./stats";
 import {
   AfterSalesDto,
   AfterSalesPageSchema,
@@ -51,6 +55,7 @@ export type OrdersThis = Service & {
   models: OrderModels;
   sequelize: Sequelize;
   store: OrderStore;
+  statsStore: StatsStore;
   $sweepTimer?: NodeJS.Timeout;
   $sweeping?: Promise<unknown> | null;
   $sweepStopped?: boolean;
@@ -273,13 +278,41 @@ const OrdersService = {
       rest: "GET /admin/orders",
       openapi: { response: OrderPageSchema },
       roles: ["operator", "admin"],
-      summary: "All orders (admin)",
-      params: { status: statusFilter, userId: { type: "number", integer: true, positive: true, optional: true, convert: true }, ...pageParams },
-      async handler(this: OrdersThis, ctx: Ctx<{ status?: string; userId?: number; page: number; pageSize: number }>) {
-        const where: Record<string, unknown> = {};
+      summary: "All orders, newest first, by status, buyer, order number or creation day (the shop's days, SHOP_TIMEZONE) (admin)",
+      params: {
+        status: statusFilter,
+        userId: { type: "number", integer: true, positive: true, optional: true, convert: true },
+        orderNo: { type: "string", min: 1, max: 32, trim: true, optional: true },
+        from: { type: "string", max: 10, optional: true, trim: true },
+        to: { type: "string", max: 10, optional: true, trim: true },
+        ...pageParams,
+      },
+      async handler(this: OrdersThis, ctx: Ctx<{ status?: string; userId?: number; orderNo?: string; from?: string; to?: string; page: number; pageSize: number }>) {
+        const where: Record<string | symbol, unknown> = {};
         if (ctx.params.status) where.status = ctx.params.status;
         if (ctx.params.userId) where.userId = ctx.params.userId;
+        if (ctx.params.orderNo) where.orderNo = ctx.params.orderNo;
+        if (ctx.params.from || ctx.params.to) {
+          const r = resolvePeriod(
+            { from: ctx.params.from ?? ctx.params.to, to: ctx.params.to ?? ctx.params.from },
+            { defaultTz: this.cfg.shopTimezone, defaultCurrency: "CNY", defaultDays: 1, maxDays: 3660, now: Date.now() },
+          );
+          if ("errors" in r) throw validationError(r.errors);
+          where.createdAt = { [Op.gte]: new Date(r.period.start), [Op.lt]: new Date(r.period.end) };
+        }
         return this.store.page(where, ctx.params.page, ctx.params.pageSize);
+      },
+    },
+
+    adminCancel: {
+      rest: "POST /admin/orders/:orderNo/cancel",
+      openapi: { response: OrderSchema, errors: ["ORDER_NOT_FOUND", "ORDER_STATE_CONFLICT"] },
+      roles: ["operator", "admin"],
+      summary: "Cancel an unpaid order for the buyer, with a reason (admin); its stock and holds go back",
+      params: { orderNo, reason: { type: "string", min: 1, max: 255, trim: true } },
+      async handler(this: OrdersThis, ctx: Ctx<{ orderNo: string; reason: string }>) {
+        await cancelOrder(this, ctx.params.orderNo, { action: "cancel", who: { kind: "admin", id: ctx.meta.user!.id }, reason: ctx.params.reason });
+        return this.store.dto(ctx.params.orderNo);
       },
     },
 
@@ -382,6 +415,8 @@ const OrdersService = {
       },
     },
 
+    ...statsActions,
+
     sweepExpired: {
       visibility: "public",
       summary: "Internal: run one expiry sweep on this node now",
@@ -393,6 +428,7 @@ const OrdersService = {
   },
 
   channels: {
+    ...statsChannels,
     [PaymentEvents.SUCCEEDED]: {
       group: "orders",
       async handler(this: OrdersThis, env: EventEnvelope<PaymentSucceededEvent>) {
@@ -418,6 +454,7 @@ const OrdersService = {
 
   created(this: OrdersThis) {
     this.cfg = configOf(this);
+    this.statsStore = new StatsStore(this.sequelize);
     this.store = new OrderStore({ sequelize: this.sequelize, models: this.models, outbox: (t, c, d) => this.outbox(t, c, d) });
   },
 

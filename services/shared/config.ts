@@ -86,6 +86,10 @@ export interface MallConfig {
   orderSweepIntervalMs: number;
   seckillPaymentTimeoutSec: number;
   seckill: SeckillConfig;
+  /** IANA time zone the shop's days are counted in (analytics default; SHOP_TIMEZONE) */
+  shopTimezone: string;
+  /** seconds an analytics answer is reused (STATS_CACHE_TTL; 0 = never cached) */
+  statsCacheTtlSec: number;
   /** an OPEN reservation whose order does not exist this long after it was made is released */
   reservationOrphanGraceMs: number;
   /** how often each inventory node looks for such orphans */
@@ -305,6 +309,15 @@ function natsOptions(env: Env, key: string, value: string, cluster: boolean): Na
   return opts;
 }
 
+function timeZone(key: string, v: string): string {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: v });
+  } catch {
+    throw new ConfigError(`${key} must be an IANA time zone such as Asia/Shanghai or UTC, got "${v}"`);
+  }
+  return v;
+}
+
 const isNats = (u: string | null): u is string => !!u && /^(nats|tls):/i.test(u);
 
 /** Pool size and SQL logging, read from the environment (parseConfig checks them at start). */
@@ -399,6 +412,8 @@ export function parseConfig(env: Env = process.env): MallConfig {
       rateBurst: int(env, "SECKILL_RATE_BURST", 5, 1),
       ratePerSec: int(env, "SECKILL_RATE_PER_SEC", 2, 1),
     },
+    statsCacheTtlSec: int(env, "STATS_CACHE_TTL", 30, 0, 3600),
+    shopTimezone: timeZone("SHOP_TIMEZONE", str(env, "SHOP_TIMEZONE") ?? "Asia/Shanghai"),
     reservationOrphanGraceMs: int(env, "RESERVATION_ORPHAN_GRACE_MS", 600_000, 1000),
     reservationReconcileIntervalMs: int(env, "RESERVATION_RECONCILE_INTERVAL_MS", 60_000, 100),
     requestTimeoutMs: int(env, "REQUEST_TIMEOUT", 10_000),

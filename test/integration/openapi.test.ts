@@ -85,7 +85,7 @@ let shop: Shop;
 let doc: Json;
 
 beforeAll(async () => {
-  shop = await startShop({ shape: "embedded" });
+  shop = await startShop({ shape: "embedded", env: { STATS_CACHE_TTL: "0" } });
   doc = (await client(shop).get("/api/openapi.json")).body;
 }, 60_000);
 
@@ -244,6 +244,10 @@ describe("embedded: every documented operation answers as the document says", ()
     await api("get", "/api/v1/payments/channels", { expect: 200 });
     await waitPaid(orderNo);
     await api("get", "/api/v1/admin/orders", { token: admin, query: { userId: buyer.id }, expect: 200 });
+    const today = new Date().toISOString().slice(0, 10);
+    const found = await api("get", "/api/v1/admin/orders", { token: admin, query: { orderNo, from: "2025-01-01", to: "2030-12-31" }, expect: 200 });
+    expect(found.body.data.items.map((o: { orderNo: string }) => o.orderNo)).toEqual([orderNo]);
+    await api("get", "/api/v1/admin/orders", { token: admin, query: { from: today, to: "not-a-date" }, expect: 422 });
     await api("get", "/api/v1/admin/orders/{orderNo}", { token: admin, path: { orderNo }, expect: 200 });
     await api("post", "/api/v1/admin/orders/{orderNo}/ship", { token: admin, path: { orderNo }, body: { carrier: "SF", trackingNo: "SF123" }, expect: 200 });
     await api("post", "/api/v1/orders/{orderNo}/confirm-receipt", { token, path: { orderNo }, expect: 200 });
@@ -257,6 +261,11 @@ describe("embedded: every documented operation answers as the document says", ()
 
     const cancelled = await order([{ skuId: catalog.skuId, quantity: 1 }]);
     await api("post", "/api/v1/orders/{orderNo}/cancel", { token, path: { orderNo: cancelled.orderNo }, expect: 200 });
+    await api("post", "/api/v1/admin/orders/{orderNo}/cancel", { token: admin, path: { orderNo: cancelled.orderNo }, body: { reason: "twice" }, expect: 409 });
+    const byAdmin = await order([{ skuId: catalog.skuId, quantity: 1 }]);
+    const adminCancelled = await api("post", "/api/v1/admin/orders/{orderNo}/cancel", { token: admin, path: { orderNo: byAdmin.orderNo }, body: { reason: "buyer phoned" }, expect: 200 });
+    expect(adminCancelled.body.data).toMatchObject({ status: "CANCELLED", cancelReason: "buyer phoned" });
+    await api("post", "/api/v1/admin/orders/{orderNo}/cancel", { token, path: { orderNo: byAdmin.orderNo }, body: { reason: "x" }, expect: 403 });
   });
 
   it("sandbox payments (the signed callback and the pay page), refunds approved and rejected", async () => {
@@ -292,6 +301,15 @@ describe("embedded: every documented operation answers as the document says", ()
     await waitPaid(second.orderNo);
     const request = await api("post", "/api/v1/orders/{orderNo}/refund", { token, path: { orderNo: second.orderNo }, body: { reason: "late" }, expect: 201 });
     await api("post", "/api/v1/admin/refunds/{id}/reject", { token: admin, path: { id: request.body.data.id }, body: { note: "no" }, expect: 200 });
+
+    // the analytics of what just happened (the rollup lags by an event's trip)
+    await waitFor(async () => (await client(shop).get("admin/stats/overview", { token: admin })).body.data?.paidOrders >= 2, { what: "paid orders in the stats" });
+    await api("get", "/api/v1/admin/stats/overview", { token: admin, query: { tz: "UTC", currency: "CNY" }, expect: 200 });
+    await api("get", "/api/v1/admin/stats/overview", { token: admin, query: { from: "2026-01-01", to: "2026-01-31" }, expect: 200 });
+    await api("get", "/api/v1/admin/stats/sales", { token: admin, query: { interval: "hour" }, expect: 200 });
+    await api("get", "/api/v1/admin/stats/sales", { token: admin, query: { from: "2026-02-30" }, expect: 422 });
+    await api("get", "/api/v1/admin/stats/top-products", { token: admin, query: { limit: 5, sort: "units" }, expect: 200 });
+    await api("get", "/api/v1/admin/stats/top-products", { token, expect: 403 });
   });
 
   it("marketing: coupon templates, claims, my coupons and promotions", async () => {

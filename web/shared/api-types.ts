@@ -248,7 +248,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * All orders (admin)
+         * All orders, newest first, by status, buyer, order number or creation day (the shop's days, SHOP_TIMEZONE) (admin)
          * @description Roles: operator or admin.
          */
         get: operations["orders.adminList"];
@@ -274,6 +274,26 @@ export interface paths {
         get: operations["orders.adminGet"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/orders/{orderNo}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel an unpaid order for the buyer, with a reason (admin); its stock and holds go back
+         * @description Roles: operator or admin.
+         */
+        post: operations["orders.adminCancel"];
         delete?: never;
         options?: never;
         head?: never;
@@ -514,6 +534,66 @@ export interface paths {
          * @description Roles: operator or admin.
          */
         post: operations["seckill.adminCancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/stats/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sales figures of a period of local days (admin only): orders, GMV, average order value, refunds, conversion created → paid
+         * @description Roles: admin.
+         */
+        get: operations["orders.statsOverview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/stats/sales": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Orders, paid orders and GMV per local day (default, ≤ 366 days) or hour (≤ 31 days) (admin only)
+         * @description Roles: admin.
+         */
+        get: operations["orders.statsSales"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/stats/top-products": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Best-selling products of a period by paid amount or units (admin only)
+         * @description Roles: admin.
+         */
+        get: operations["orders.statsTopProducts"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2353,6 +2433,57 @@ export interface components {
             price: number;
             skuCode: string;
         };
+        /** StatsOverview */
+        StatsOverview: {
+            /** @description amount in minor units (fen) */
+            averageOrderValue: number | null;
+            conversion: number | null;
+            convertedOrders: number;
+            currency: string;
+            /** Format: date-time */
+            end: string;
+            /** @description first local day, YYYY-MM-DD */
+            from: string;
+            /** @description amount in minor units (fen) */
+            gmv: number;
+            orders: number;
+            /** @description amount in minor units (fen) */
+            ordersAmount: number;
+            paidOrders: number;
+            /** @description amount in minor units (fen) */
+            refundAmount: number;
+            refunds: number;
+            /** Format: date-time */
+            start: string;
+            /** @description last local day (inclusive), YYYY-MM-DD */
+            to: string;
+            /** @description IANA time zone of the days */
+            tz: string;
+            units: number;
+        };
+        /** StatsSalesPoint */
+        StatsSalesPoint: {
+            /** Format: date-time */
+            at: string;
+            /** @description amount in minor units (fen) */
+            gmv: number;
+            label: string;
+            orders: number;
+            paidOrders: number;
+            /** @description amount in minor units (fen) */
+            refundAmount: number;
+            refunds: number;
+            units: number;
+        };
+        /** StatsTopProduct */
+        StatsTopProduct: {
+            /** @description amount in minor units (fen) */
+            gmv: number;
+            orders: number;
+            productId: number;
+            title: string;
+            units: number;
+        };
         /** StockLevel */
         StockLevel: {
             /** @description onHand − reserved */
@@ -3502,9 +3633,12 @@ export interface operations {
     "orders.adminList": {
         parameters: {
             query?: {
+                from?: string;
+                orderNo?: string;
                 page?: number;
                 pageSize?: number;
                 status?: "PENDING_PAYMENT" | "PAID" | "SHIPPED" | "COMPLETED" | "CANCELLED" | "REFUNDING" | "REFUNDED";
+                to?: string;
                 userId?: number;
             };
             header?: never;
@@ -3577,6 +3711,69 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             /** @description Not found, or not the caller's: ORDER_NOT_FOUND. */
             404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "orders.adminCancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orderNo: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            "5XX": components["responses"]["ServerError"];
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        data: components["schemas"]["Order"];
+                        /** @enum {string} */
+                        message: "ok";
+                        /** @description the request id (X-Request-Id) */
+                        traceId: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Not found, or not the caller's: ORDER_NOT_FOUND. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The current state does not allow this: ORDER_STATE_CONFLICT. */
+            409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -4457,6 +4654,126 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "orders.statsOverview": {
+        parameters: {
+            query?: {
+                currency?: string;
+                from?: string;
+                to?: string;
+                tz?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "5XX": components["responses"]["ServerError"];
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        data: components["schemas"]["StatsOverview"];
+                        /** @enum {string} */
+                        message: "ok";
+                        /** @description the request id (X-Request-Id) */
+                        traceId: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "orders.statsSales": {
+        parameters: {
+            query?: {
+                currency?: string;
+                from?: string;
+                interval?: "day" | "hour";
+                to?: string;
+                tz?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "5XX": components["responses"]["ServerError"];
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        data: components["schemas"]["StatsSalesPoint"][];
+                        /** @enum {string} */
+                        message: "ok";
+                        /** @description the request id (X-Request-Id) */
+                        traceId: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    "orders.statsTopProducts": {
+        parameters: {
+            query?: {
+                currency?: string;
+                from?: string;
+                limit?: number;
+                sort?: "gmv" | "units";
+                to?: string;
+                tz?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "5XX": components["responses"]["ServerError"];
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        data: components["schemas"]["StatsTopProduct"][];
+                        /** @enum {string} */
+                        message: "ok";
+                        /** @description the request id (X-Request-Id) */
+                        traceId: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["RateLimited"];
         };

@@ -1,0 +1,376 @@
+/**
+ * Catalog: products (search, on/off sale one by one or in bulk, create with SKUs, starting stock
+ * and images uploaded with a preview), the category tree (drag a category onto another to move
+ * it), brands.
+ */
+import { useState } from "react";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { App, Button, Drawer, Flex, Form, Input, InputNumber, Popconfirm, Select, Space, Table, Tabs, Tag, Tree, TreeSelect, Typography, Upload, type UploadFile } from "antd";
+import { MinusCircleOutlined, PlusOutlined } from "@ant-design/icons";
+import type { Schemas } from "../../../shared";
+import { describe, idempotencyKey, mall, money, uploadImage, TAG } from "../api";
+
+type Category = Schemas["CategoryNode"];
+type Status = "ON_SALE" | "OFF_SALE";
+
+const useCategories = () => useQuery({ queryKey: ["categories"], queryFn: () => mall.call(mall.api.GET("/api/v1/categories")) });
+const useBrands = () => useQuery({ queryKey: ["brands"], queryFn: () => mall.call(mall.api.GET("/api/v1/brands")) });
+
+interface TreeNode {
+  title: string;
+  value: number;
+  key: number;
+  children: TreeNode[];
+}
+const treeData = (nodes: Category[]): TreeNode[] =>
+  nodes.map((n) => ({ title: n.name, value: n.id, key: n.id, children: treeData(n.children ?? []) }));
+
+function Products() {
+  const { message } = App.useApp();
+  const qc = useQueryClient();
+  const [q, setQ] = useState("");
+  const [status, setStatus] = useState<Status | undefined>();
+  const [page, setPage] = useState(1);
+  const [selected, setSelected] = useState<number[]>([]);
+  const [creating, setCreating] = useState(false);
+  const list = useQuery({
+    queryKey: ["products", q, status, page],
+    queryFn: () => mall.call(mall.api.GET("/api/v1/products", { params: { query: { q: q || undefined, status, page, pageSize: 20, sort: "newest" } } })),
+  });
+  const setStatuses = useMutation({
+    mutationFn: async ({ ids, to }: { ids: number[]; to: Status }) => {
+      // no bulk route: one PATCH per product, the failures reported together
+      const results = await Promise.allSettled(ids.map((id) => mall.call(mall.api.PATCH("/api/v1/products/{id}", { params: { path: { id } }, body: { status: to } }))));
+      const failed = results.filter((r) => r.status === "rejected").length;
+      if (failed) throw new Error(`${failed} of ${ids.length} products could not be changed`);
+      return ids.length;
+    },
+    onSuccess: (n, v) => message.success(`${n} product(s) ${v.to === "ON_SALE" ? "on sale" : "taken off sale"}`),
+    onError: (err) => message.error(describe(err)),
+    onSettled: () => {
+      setSelected([]);
+      void qc.invalidateQueries({ queryKey: ["products"] });
+    },
+  });
+  return (
+    <>
+      <Flex gap={8} wrap style={{ marginBottom: 16 }}>
+        <Input.Search aria-label="Search products" placeholder="Search title" allowClear onSearch={(v) => { setQ(v); setPage(1); }} style={{ width: 260 }} />
+        <Select aria-label="Status filter" allowClear placeholder="Any status" value={status} onChange={(v) => { setStatus(v); setPage(1); }} style={{ width: 150 }} options={[{ value: "ON_SALE", label: "On sale" }, { value: "OFF_SALE", label: "Off sale" }]} />
+        <Button disabled={!selected.length} loading={setStatuses.isPending} onClick={() => setStatuses.mutate({ ids: selected, to: "ON_SALE" })}>
+          Put on sale ({selected.length})
+        </Button>
+        <Button disabled={!selected.length} loading={setStatuses.isPending} onClick={() => setStatuses.mutate({ ids: selected, to: "OFF_SALE" })}>
+          Take off sale ({selected.length})
+        </Button>
+        <Button type="primary" icon={<PlusOutlined />} onClick={() => setCreating(true)}>
+          New product
+        </Button>
+      </Flex>
+      <Table
+        rowKey="id"
+        loading={list.isLoading}
+        dataSource={list.data?.items ?? []}
+        rowSelection={{ selectedRowKeys: selected, onChange: (k) => setSelected(k as number[]) }}
+        pagination={{ current: page, pageSize: 20, total: list.data?.total ?? 0, onChange: setPage, showSizeChanger: false }}
+        columns={[
+          { title: "", dataIndex: "imageUrl", width: 64, render: (u: string | null) => (u ? <img src={u} alt="" width={48} height={48} style={{ objectFit: "cover" }} /> : null) },
+          { title: "ID", dataIndex: "id", width: 70 },
+          { title: "Title", dataIndex: "title" },
+          { title: "Price", render: (_: unknown, p) => (p.minPrice === p.maxPrice ? money(p.minPrice, p.currency) : `${money(p.minPrice, p.currency)} – ${money(p.maxPrice, p.currency)}`) },
+          { title: "Sales", dataIndex: "sales", align: "right" },
+          { title: "Status", dataIndex: "status", render: (s: Status) => <Tag color={TAG[s === "ON_SALE" ? "green" : "default"]}>{s === "ON_SALE" ? "On sale" : "Off sale"}</Tag> },
+          {
+            title: "",
+            render: (_: unknown, p) => (
+              <Button size="small" onClick={() => setStatuses.mutate({ ids: [p.id], to: p.status === "ON_SALE" ? "OFF_SALE" : "ON_SALE" })}>
+                {p.status === "ON_SALE" ? "Take off sale" : "Put on sale"}
+              </Button>
+            ),
+          },
+        ]}
+      />
+      <NewProduct open={creating} onClose={() => setCreating(false)} />
+    </>
+  );
+}
+
+interface SkuRow {
+  skuCode: string;
+  attrs?: string;
+  price: number;
+  stock: number;
+}
+interface ProductForm {
+  title: string;
+  subtitle?: string;
+  description?: string;
+  categoryId: number;
+  brandId?: number;
+  status: Status;
+  skus: SkuRow[];
+}
+
+/** "color=red, size=L" → { color: "red", size: "L" } */
+const parseAttrs = (v = "") =>
+  Object.fromEntries(
+    v
+      .split(",")
+      .map((p) => p.split("=").map((x) => x.trim()))
+      .filter(([k, val]) => k && val),
+  ) as Record<string, string>;
+
+function NewProduct({ open, onClose }: { open: boolean; onClose: () => void }) {
+  const { message } = App.useApp();
+  const qc = useQueryClient();
+  const [form] = Form.useForm<ProductForm>();
+  const [images, setImages] = useState<UploadFile[]>([]);
+  const categories = useCategories();
+  const brands = useBrands();
+  const [key] = useState(idempotencyKey);
+  const create = useMutation({
+    mutationFn: (v: ProductForm) =>
+      mall.call(
+        mall.api.POST("/api/v1/products", {
+          headers: { "Idempotency-Key": key },
+          body: {
+            title: v.title,
+            subtitle: v.subtitle,
+            description: v.description,
+            categoryId: v.categoryId,
+            brandId: v.brandId,
+            status: v.status,
+            images: images.map((f) => f.url).filter((u): u is string => !!u),
+            skus: v.skus.map((s) => ({ skuCode: s.skuCode, attrs: parseAttrs(s.attrs), price: Math.round(s.price * 100), stock: s.stock })),
+          },
+        }),
+      ),
+    onSuccess: (p) => {
+      message.success(`Product ${p.id} created`);
+      form.resetFields();
+      setImages([]);
+      void qc.invalidateQueries({ queryKey: ["products"] });
+      onClose();
+    },
+    onError: (err) => message.error(describe(err)),
+  });
+  return (
+    <Drawer title="New product" open={open} onClose={onClose} width={640} destroyOnHidden>
+      <Form form={form} layout="vertical" onFinish={(v) => create.mutate(v)} initialValues={{ status: "ON_SALE", skus: [{ skuCode: "", attrs: "", price: 0, stock: 0 }] }}>
+        <Form.Item label="Title" name="title" rules={[{ required: true, message: "A title is required" }]}>
+          <Input maxLength={200} />
+        </Form.Item>
+        <Form.Item label="Subtitle" name="subtitle">
+          <Input maxLength={200} />
+        </Form.Item>
+        <Form.Item label="Description" name="description">
+          <Input.TextArea rows={3} />
+        </Form.Item>
+        <Space wrap>
+          <Form.Item label="Category" name="categoryId" rules={[{ required: true, message: "Pick a category" }]}>
+            <TreeSelect style={{ width: 240 }} treeData={treeData(categories.data ?? [])} treeDefaultExpandAll placeholder="Category" />
+          </Form.Item>
+          <Form.Item label="Brand" name="brandId">
+            <Select style={{ width: 200 }} allowClear placeholder="Brand" options={(brands.data ?? []).map((b) => ({ value: b.id, label: b.name }))} />
+          </Form.Item>
+          <Form.Item label="Status" name="status">
+            <Select style={{ width: 140 }} options={[{ value: "ON_SALE", label: "On sale" }, { value: "OFF_SALE", label: "Off sale" }]} />
+          </Form.Item>
+        </Space>
+        <Form.Item label="Images">
+          <Upload
+            listType="picture-card"
+            accept="image/png,image/jpeg,image/webp,image/gif"
+            fileList={images}
+            onRemove={(f) => setImages((xs) => xs.filter((x) => x.uid !== f.uid))}
+            customRequest={async ({ file, onSuccess, onError }) => {
+              const f = file as File & { uid: string };
+              setImages((xs) => [...xs, { uid: f.uid, name: f.name, status: "uploading" }]);
+              try {
+                const url = await uploadImage(f);
+                setImages((xs) => xs.map((x) => (x.uid === f.uid ? { ...x, status: "done", url, thumbUrl: url } : x)));
+                onSuccess?.(url);
+              } catch (err) {
+                setImages((xs) => xs.map((x) => (x.uid === f.uid ? { ...x, status: "error" } : x)));
+                message.error(`Upload failed: ${(err as Error).message}`);
+                onError?.(err as Error);
+              }
+            }}
+          >
+            <button type="button" style={{ border: 0, background: "none" }} aria-label="Upload an image">
+              <PlusOutlined />
+              <div>Upload</div>
+            </button>
+          </Upload>
+        </Form.Item>
+        <Typography.Text strong>SKUs</Typography.Text>
+        <Form.List name="skus">
+          {(fields, { add, remove }) => (
+            <>
+              {fields.map((f) => (
+                <Space key={f.key} align="baseline" wrap>
+                  <Form.Item name={[f.name, "skuCode"]} rules={[{ required: true, message: "SKU code" }]}>
+                    <Input placeholder="SKU code" aria-label="SKU code" />
+                  </Form.Item>
+                  <Form.Item name={[f.name, "attrs"]}>
+                    <Input placeholder="color=red, size=L" aria-label="SKU attributes" />
+                  </Form.Item>
+                  <Form.Item name={[f.name, "price"]} rules={[{ required: true, message: "Price" }]}>
+                    <InputNumber min={0} step={0.01} precision={2} prefix="¥" placeholder="Price" aria-label="SKU price" />
+                  </Form.Item>
+                  <Form.Item name={[f.name, "stock"]}>
+                    <InputNumber min={0} precision={0} placeholder="Stock" aria-label="SKU starting stock" />
+                  </Form.Item>
+                  {fields.length > 1 && <MinusCircleOutlined aria-label="Remove SKU" onClick={() => remove(f.name)} />}
+                </Space>
+              ))}
+              <Button type="dashed" onClick={() => add({ skuCode: "", attrs: "", price: 0, stock: 0 })} icon={<PlusOutlined />}>
+                Add SKU
+              </Button>
+            </>
+          )}
+        </Form.List>
+        <Flex justify="end" style={{ marginTop: 24 }}>
+          <Button type="primary" htmlType="submit" loading={create.isPending}>
+            Create product
+          </Button>
+        </Flex>
+      </Form>
+    </Drawer>
+  );
+}
+
+function Categories() {
+  const { message } = App.useApp();
+  const qc = useQueryClient();
+  const categories = useCategories();
+  const [name, setName] = useState("");
+  const [parentId, setParentId] = useState<number | undefined>();
+  const refresh = () => void qc.invalidateQueries({ queryKey: ["categories"] });
+  const fail = (err: unknown) => message.error(describe(err));
+  const add = useMutation({
+    mutationFn: () => mall.call(mall.api.POST("/api/v1/categories", { headers: { "Idempotency-Key": idempotencyKey() }, body: { name, parentId } })),
+    onSuccess: () => { setName(""); refresh(); },
+    onError: fail,
+  });
+  const move = useMutation({
+    mutationFn: ({ id, parentId: to }: { id: number; parentId: number | null }) => mall.call(mall.api.PATCH("/api/v1/categories/{id}", { params: { path: { id } }, body: { parentId: to } })),
+    onSuccess: () => { message.success("Category moved"); refresh(); },
+    onError: (err) => { fail(err); refresh(); },
+  });
+  const remove = useMutation({
+    mutationFn: (id: number) => mall.call(mall.api.DELETE("/api/v1/categories/{id}", { params: { path: { id } } })),
+    onSuccess: refresh,
+    onError: fail,
+  });
+  return (
+    <Flex gap={24} wrap>
+      <div style={{ minWidth: 320 }}>
+        <Typography.Paragraph type="secondary">Drag a category onto another to move it under it, or into the gap at the top level.</Typography.Paragraph>
+        <Tree
+          draggable
+          blockNode
+          defaultExpandAll
+          treeData={treeData(categories.data ?? []).map(function strip(n: TreeNode): { title: React.ReactNode; key: number; children: unknown[] } {
+            return {
+              key: n.key,
+              title: (
+                <Space>
+                  {n.title}
+                  <Popconfirm title="Delete this category?" onConfirm={() => remove.mutate(n.key)}>
+                    <Button size="small" type="link" danger aria-label={`Delete ${n.title}`}>
+                      delete
+                    </Button>
+                  </Popconfirm>
+                </Space>
+              ),
+              children: n.children.map(strip),
+            };
+          }) as never}
+          onDrop={(info) => {
+            const id = Number(info.dragNode.key);
+            const onto = Number(info.node.key);
+            // dropped on a node: becomes its child; into a gap: a sibling of that node
+            const parentOf = (nodes: Category[], target: number, parent: number | null): number | null | undefined => {
+              for (const n of nodes) {
+                if (n.id === target) return parent;
+                const found = parentOf(n.children ?? [], target, n.id);
+                if (found !== undefined) return found;
+              }
+              return undefined;
+            };
+            const to = info.dropToGap ? (parentOf(categories.data ?? [], onto, null) ?? null) : onto;
+            move.mutate({ id, parentId: to });
+          }}
+        />
+      </div>
+      <Space direction="vertical">
+        <Typography.Text strong>New category</Typography.Text>
+        <Input aria-label="Category name" placeholder="Name" value={name} onChange={(e) => setName(e.target.value)} />
+        <TreeSelect aria-label="Parent category" allowClear placeholder="Parent (none: top level)" style={{ width: 240 }} treeData={treeData(categories.data ?? [])} value={parentId} onChange={setParentId} />
+        <Button type="primary" disabled={!name.trim()} loading={add.isPending} onClick={() => add.mutate()}>
+          Add category
+        </Button>
+      </Space>
+    </Flex>
+  );
+}
+
+function Brands() {
+  const { message } = App.useApp();
+  const qc = useQueryClient();
+  const brands = useBrands();
+  const [name, setName] = useState("");
+  const refresh = () => void qc.invalidateQueries({ queryKey: ["brands"] });
+  const add = useMutation({
+    mutationFn: () => mall.call(mall.api.POST("/api/v1/brands", { headers: { "Idempotency-Key": idempotencyKey() }, body: { name } })),
+    onSuccess: () => { setName(""); refresh(); },
+    onError: (err) => message.error(describe(err)),
+  });
+  const remove = useMutation({
+    mutationFn: (id: number) => mall.call(mall.api.DELETE("/api/v1/brands/{id}", { params: { path: { id } } })),
+    onSuccess: refresh,
+    onError: (err) => message.error(describe(err)),
+  });
+  return (
+    <>
+      <Space style={{ marginBottom: 16 }}>
+        <Input aria-label="Brand name" placeholder="Brand name" value={name} onChange={(e) => setName(e.target.value)} />
+        <Button type="primary" disabled={!name.trim()} onClick={() => add.mutate()} loading={add.isPending}>
+          Add brand
+        </Button>
+      </Space>
+      <Table
+        rowKey="id"
+        loading={brands.isLoading}
+        dataSource={brands.data ?? []}
+        pagination={false}
+        columns={[
+          { title: "ID", dataIndex: "id", width: 80 },
+          { title: "Name", dataIndex: "name" },
+          {
+            title: "",
+            render: (_: unknown, b) => (
+              <Popconfirm title="Delete this brand?" onConfirm={() => remove.mutate(b.id)}>
+                <Button size="small" danger>
+                  Delete
+                </Button>
+              </Popconfirm>
+            ),
+          },
+        ]}
+      />
+    </>
+  );
+}
+
+export default function Catalog() {
+  return (
+    <>
+      <Typography.Title level={1} style={{ fontSize: 22 }}>
+        Catalog
+      </Typography.Title>
+      <Tabs items={[{ key: "products", label: "Products", children: <Products /> }, { key: "categories", label: "Categories", children: <Categories /> }, { key: "brands", label: "Brands", children: <Brands /> }]} />
+    </>
+  );
+}
