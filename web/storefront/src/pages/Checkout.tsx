@@ -66,6 +66,7 @@ function CheckoutPage() {
 
   if (addresses.isPending || cart.isPending) return <Loading />;
   const q = quote.data;
+  const attrsOf = (skuId: number) => Object.values(cart.data?.items.find((i) => i.skuId === skuId)?.attrs ?? {}).join(" / ");
   const balance = points.data?.balance ?? 0;
   const couponList = coupons.data?.items ?? [];
 
@@ -108,7 +109,8 @@ function CheckoutPage() {
           {(q?.lines ?? []).map((l) => (
             <li key={l.skuId} className="row spread">
               <span>
-                {l.title} × {l.quantity}
+                {l.title}
+                {attrsOf(l.skuId) && <span className="muted small"> · {attrsOf(l.skuId)}</span>} × {l.quantity}
               </span>
               <Money value={l.subtotal} />
             </li>
