@@ -13,7 +13,7 @@ jest.setTimeout(120_000);
 
 const shapes: [string, Parameters<typeof startShop>[0]][] = [
   ["embedded", { shape: "embedded" }],
-  ["cluster", { shape: "cluster", nodes: [["api"], ["users", "catalog", "inventory", "cart", "orders", "payments", "marketing"]] }],
+  ["cluster", { shape: "cluster", nodes: [["api"], ["users", "catalog", "inventory", "cart", "orders", "payments", "marketing", "messages"]] }],
 ];
 
 const ADDRESS = { name: "Home", mobile: "13800000000", province: "Zhejiang", city: "Hangzhou", district: "Xihu", detail: "1 Lake Road" };
@@ -233,6 +233,8 @@ describe.each(shapes)("Idempotency-Key (%s)", (_name, opts) => {
         "marketing.createPromotion",
         "marketing.createTemplate",
         "marketing.grantPoints",
+        "messages.createBatch",
+        "messages.createTemplate",
         "orders.create",
         "orders.requestRefund",
         "payments.create",
