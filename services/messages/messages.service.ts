@@ -57,7 +57,7 @@ import {
 import { NotifyHost, notices, onCouponClaimed, onInventoryLow, onOrderEvent, onPaymentRefunded, onSeckillTicket, sweepExpiringCoupons } from "./notifications";
 import { TemplateFields, TemplateStore } from "./template-store";
 import { mailTransport, MailTransport, smsProvider, SmsProvider } from "./transports";
-import { bizError } from "../shared/errors";
+import { bizError, retryableError } from "../shared/errors";
 
 type Ctx<P = Record<string, never>> = Context<P, Meta>;
 
@@ -71,6 +71,8 @@ export type MessagesThis = Service &
     sms: SmsProvider;
     inbox: InboxStore;
     couponTimer?: NodeJS.Timeout;
+    /** set when the service stops: events that still arrive are refused and delivered again later */
+    stopping?: boolean;
     outbox(t: Transaction, channel: string, data: unknown): Promise<unknown>;
   };
 
@@ -92,6 +94,14 @@ const page = {
 };
 const positive = { type: "number", integer: true, positive: true, convert: true };
 const link = { type: "string", max: 255, pattern: /^\/[^\s]*$/, optional: true, messages: { stringPattern: "a link is a path on the shop, starting with /" } };
+
+/**
+ * Embedded shape: the outbox relay of another service calls this service's handlers directly and
+ * may do so while this node stops; the refused event stays in that outbox for the next start.
+ */
+function live(svc: MessagesThis): void {
+  if (svc.stopping) throw retryableError("messages is stopping; the event will be delivered again");
+}
 
 const MessagesService = {
   name: "messages",
@@ -325,6 +335,7 @@ const MessagesService = {
       maxInFlight: 10,
       maxRetries: 10,
       handler(this: MessagesThis, env: EventEnvelope<OrderPaidEvent>) {
+        live(this);
         return onOrderEvent(this, env, notices.orderPaid);
       },
     },
@@ -333,6 +344,7 @@ const MessagesService = {
       maxInFlight: 10,
       maxRetries: 10,
       handler(this: MessagesThis, env: EventEnvelope<OrderShippedEvent>) {
+        live(this);
         return onOrderEvent(this, env, notices.orderShipped);
       },
     },
@@ -341,6 +353,7 @@ const MessagesService = {
       maxInFlight: 10,
       maxRetries: 10,
       handler(this: MessagesThis, env: EventEnvelope<OrderCancelledEvent>) {
+        live(this);
         return onOrderEvent(this, env, notices.orderCancelled);
       },
     },
@@ -349,6 +362,7 @@ const MessagesService = {
       maxInFlight: 10,
       maxRetries: 10,
       handler(this: MessagesThis, env: EventEnvelope<RefundDecisionEvent>) {
+        live(this);
         return onOrderEvent(this, env, (d) => notices.refundDecided("approved", d));
       },
     },
@@ -357,6 +371,7 @@ const MessagesService = {
       maxInFlight: 10,
       maxRetries: 10,
       handler(this: MessagesThis, env: EventEnvelope<RefundDecisionEvent>) {
+        live(this);
         return onOrderEvent(this, env, (d) => notices.refundDecided("rejected", d));
       },
     },
@@ -365,6 +380,7 @@ const MessagesService = {
       maxInFlight: 10,
       maxRetries: 10,
       handler(this: MessagesThis, env: EventEnvelope<PaymentRefundedEvent>) {
+        live(this);
         return onPaymentRefunded(this, env);
       },
     },
@@ -373,6 +389,7 @@ const MessagesService = {
       maxInFlight: 20,
       maxRetries: 10,
       handler(this: MessagesThis, msg: SeckillTicketEvent | EventEnvelope<SeckillTicketEvent>) {
+        live(this);
         return onSeckillTicket(this, msg);
       },
     },
@@ -381,6 +398,7 @@ const MessagesService = {
       maxInFlight: 10,
       maxRetries: 10,
       handler(this: MessagesThis, env: EventEnvelope<CouponClaimedEvent>) {
+        live(this);
         return onCouponClaimed(this, env);
       },
     },
@@ -389,6 +407,7 @@ const MessagesService = {
       maxInFlight: 5,
       maxRetries: 10,
       handler(this: MessagesThis, env: EventEnvelope<InventoryLowEvent>) {
+        live(this);
         return onInventoryLow(this, env);
       },
     },
@@ -398,6 +417,7 @@ const MessagesService = {
       maxInFlight: 2,
       maxRetries: 10,
       handler(this: MessagesThis, env: EventEnvelope<BatchChunk>) {
+        live(this);
         return onBatchChunk(this, env);
       },
     },
@@ -424,6 +444,7 @@ const MessagesService = {
   },
 
   started(this: MessagesThis) {
+    this.stopping = false;
     this.logger.info(`messages: email ${this.mail.kind === "smtp" ? "over SMTP" : "kept in the delivery log (no SMTP_URL)"}, SMS provider ${this.sms.name}`);
     this.deliverer.start();
     const sweepCoupons = () => {
@@ -438,6 +459,7 @@ const MessagesService = {
   },
 
   async stopped(this: MessagesThis) {
+    this.stopping = true;
     clearTimeout(this.couponTimer);
     this.couponTimer = undefined;
     await this.deliverer.stop();
