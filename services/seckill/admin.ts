@@ -103,7 +103,8 @@ export async function createEvent(h: AdminHost, p: CreateSeckillEventParams & { 
     endAt: draft.endAt,
     skuSnapshot: JSON.stringify(snapshot),
   });
-  const drop = () => h.db.tx((t) => runUpdate(s, "UPDATE seckill_events SET status = 'CANCELLED', returned_units = 0, updated_at = ? WHERE id = ? AND status = 'PENDING'", [new Date(), eventId], t));
+  // refused: the sale was never created (no hold was taken, no ticket can exist)
+  const drop = () => h.db.tx((t) => runUpdate(s, "DELETE FROM seckill_events WHERE id = ? AND status = 'PENDING'", [eventId], t));
   // two admins publishing overlapping sales at once: the older row wins
   try {
     await assertNoOverlap(h, p.skuId, draft, eventId);
