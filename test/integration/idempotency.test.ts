@@ -236,6 +236,7 @@ describe.each(shapes)("Idempotency-Key (%s)", (_name, opts) => {
         "orders.create",
         "orders.requestRefund",
         "payments.create",
+        "seckill.adminCreate",
         "users.adminCredit",
         "users.createAddress",
       ].sort(),
