@@ -166,7 +166,11 @@ async function returnCancelled(h: AdminHost, ev: EventRow) {
  */
 export async function sweep(h: AdminHost, now = new Date()): Promise<number[]> {
   const s = h.db.sequelize;
-  await h.db.tx((t) => runUpdate(s, "UPDATE seckill_events SET status = 'ENDING', updated_at = ? WHERE status = 'SCHEDULED' AND end_at <= ?", [now, now], t));
+  // a read first: most passes find nothing to end, and need no write transaction
+  const [{ due }] = await s.query<{ due: number | string }>("SELECT COUNT(*) AS due FROM seckill_events WHERE status = 'SCHEDULED' AND end_at <= ?", { replacements: [now], type: QueryTypes.SELECT });
+  if (Number(due) > 0) {
+    await h.db.tx((t) => runUpdate(s, "UPDATE seckill_events SET status = 'ENDING', updated_at = ? WHERE status = 'SCHEDULED' AND end_at <= ?", [now, now], t));
+  }
   const ending = (await s.query<Record<string, unknown>>("SELECT * FROM seckill_events WHERE status = 'ENDING'", { type: QueryTypes.SELECT })).map(rowOf);
   const ended: number[] = [];
   for (const ev of ending) {
