@@ -13,7 +13,7 @@ jest.setTimeout(120_000);
 
 const shapes: [string, Parameters<typeof startShop>[0]][] = [
   ["embedded", { shape: "embedded" }],
-  ["cluster", { shape: "cluster", nodes: [["api"], ["users", "catalog", "inventory", "cart", "orders", "payments", "marketing"]] }],
+  ["cluster", { shape: "cluster", nodes: [["api"], ["users", "catalog", "inventory", "cart", "orders", "payments", "marketing", "seckill"]] }],
 ];
 
 const ADDRESS = { name: "Home", mobile: "13800000000", province: "Zhejiang", city: "Hangzhou", district: "Xihu", detail: "1 Lake Road" };
