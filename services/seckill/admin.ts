@@ -103,7 +103,8 @@ export async function createEvent(h: AdminHost, p: CreateSeckillEventParams & { 
     endAt: draft.endAt,
     skuSnapshot: JSON.stringify(snapshot),
   });
-  const drop = () => h.db.tx((t) => runUpdate(s, "UPDATE seckill_events SET status = 'CANCELLED', returned_units = 0, updated_at = ? WHERE id = ? AND status = 'PENDING'", [new Date(), eventId], t));
+  // refused: the sale was never created (no hold was taken, no ticket can exist)
+  const drop = () => h.db.tx((t) => runUpdate(s, "DELETE FROM seckill_events WHERE id = ? AND status = 'PENDING'", [eventId], t));
   // two admins publishing overlapping sales at once: the older row wins
   try {
     await assertNoOverlap(h, p.skuId, draft, eventId);
@@ -165,7 +166,11 @@ async function returnCancelled(h: AdminHost, ev: EventRow) {
  */
 export async function sweep(h: AdminHost, now = new Date()): Promise<number[]> {
   const s = h.db.sequelize;
-  await h.db.tx((t) => runUpdate(s, "UPDATE seckill_events SET status = 'ENDING', updated_at = ? WHERE status = 'SCHEDULED' AND end_at <= ?", [now, now], t));
+  // a read first: most passes find nothing to end, and need no write transaction
+  const [{ due }] = await s.query<{ due: number | string }>("SELECT COUNT(*) AS due FROM seckill_events WHERE status = 'SCHEDULED' AND end_at <= ?", { replacements: [now], type: QueryTypes.SELECT });
+  if (Number(due) > 0) {
+    await h.db.tx((t) => runUpdate(s, "UPDATE seckill_events SET status = 'ENDING', updated_at = ? WHERE status = 'SCHEDULED' AND end_at <= ?", [now, now], t));
+  }
   const ending = (await s.query<Record<string, unknown>>("SELECT * FROM seckill_events WHERE status = 'ENDING'", { type: QueryTypes.SELECT })).map(rowOf);
   const ended: number[] = [];
   for (const ev of ending) {

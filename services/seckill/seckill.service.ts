@@ -237,13 +237,20 @@ const SeckillService = {
               throw bizError("SECKILL_LIMIT_REACHED");
             case "NOT_ACTIVE":
               throw bizError("SECKILL_NOT_ACTIVE");
-            default:
-              // the store lost the sale: the reconciler rebuilds it from the database
+            default: {
+              // cancelled meanwhile (another node dropped its keys), or the store lost the sale:
+              // the reconciler rebuilds it from the database
+              const fresh = await this.db.event(eventId);
+              this.$events.set(eventId, { ev: fresh, at: Date.now() });
+              if (!fresh || fresh.status !== "SCHEDULED") throw bizError("SECKILL_NOT_ACTIVE");
               void this.reconcile().catch(() => undefined);
               throw retryableError("the sale is being restored, try again in a moment");
+            }
           }
         }
         this.broker.metrics.increment(ADMITTED_METRIC);
+        // a sale published on another node: read its stream from now on, not from the next pass
+        if (!this.$live.includes(eventId)) this.$live = [...this.$live, eventId];
         this.relay.kick();
         ctx.meta.$statusCode = 202;
         return { ticket, status: "QUEUED" };

@@ -50,6 +50,12 @@ describe("orders: holds saga", () => {
     expect(calls).toEqual(["reserve O1", "lockCoupon O1", "freezePoints O1", "write"]);
   });
 
+  it("a flash sale's order takes no stock hold: its unit sits in the sale's own hold", async () => {
+    const hs = orderHolds(broker, { orderNo: "O1", userId: 9, lines: [{ skuId: 1, quantity: 1 }], holds: { couponId: null, points: 0 }, source: "SECKILL" });
+    await expect(run(hs, async () => Promise.reject(new Error("disk full")))).rejects.toThrow("disk full");
+    expect(calls).toEqual([]);
+  });
+
   it("takes only what the order uses", async () => {
     await run(holds([], { couponId: null, points: 0 }));
     expect(calls).toEqual(["reserve O1", "write"]);
