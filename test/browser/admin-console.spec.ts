@@ -11,12 +11,11 @@
  *     (`batchMessage()` below, same).
  */
 import crypto from "node:crypto";
-import os from "node:os";
-import path from "node:path";
+import fs from "node:fs";
 import AxeBuilder from "@axe-core/playwright";
 import { adminToken, apiCall, expect, test, type Page } from "./fixtures";
 
-const PNG = path.join(os.tmpdir(), `mall-admin-product-${process.pid}.png`);
+const PNG_1X1 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
 
 async function noSeriousA11yIssues(page: Page, where: string) {
   const r = await new AxeBuilder({ page }).analyze();
@@ -58,14 +57,11 @@ async function todayFigure(page: Page, label: string): Promise<number> {
   return Number((await value.innerText()).split("·")[0].replace(/[^\d.]/g, ""));
 }
 
-test.beforeAll(async () => {
-  const fs = await import("node:fs");
-  // a real PNG (1×1) for the upload
-  fs.writeFileSync(PNG, Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==", "base64"));
-});
-
 test("an admin runs the shop from the console and sees the dashboard move", async ({ page, shot }) => {
   test.setTimeout(300_000);
+  // a real PNG (1×1) for the upload, among the test's own artifacts
+  const PNG = test.info().outputPath("upload.png");
+  fs.writeFileSync(PNG, Buffer.from(PNG_1X1, "base64"));
   const admin = await adminToken();
   const tag = crypto.randomBytes(3).toString("hex");
 
