@@ -189,7 +189,8 @@ test("an admin runs the shop from the console and sees the dashboard move", asyn
 async function flashSale(page: Page) {
   await page.getByRole("tab", { name: "Flash sales" }).click();
   const missing = page.getByText("Flash sales are not available on this shop yet");
-  const table = page.locator(".ant-tabs-tabpane-active .ant-table");
+  // antd 6 names the pane `ant-tabs-body…` (no `ant-tabs-tabpane-active`): find it by its role
+  const table = page.getByRole("tabpanel", { name: "Flash sales" }).locator(".ant-table");
   await expect(missing.or(table)).toBeVisible();
 }
 

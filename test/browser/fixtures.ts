@@ -5,6 +5,7 @@
  * (a Content-Security-Policy violation shows up there), and `api` helpers that talk to the shop
  * directly for setup (admin login, seeding a coupon) without clicking through the console.
  */
+import AxeBuilder from "@axe-core/playwright";
 import { test as base, expect, type Page } from "@playwright/test";
 
 export interface Shot {
@@ -64,4 +65,10 @@ export async function adminToken(): Promise<string> {
     body: { username: process.env.MALL_ADMIN_USERNAME, password: process.env.MALL_ADMIN_PASSWORD },
   });
   return data.accessToken;
+}
+
+/** axe-core's serious and critical violations on the page as it is now, one line each (none = []). */
+export async function seriousA11yViolations(page: Page): Promise<string[]> {
+  const r = await new AxeBuilder({ page }).analyze();
+  return r.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")})`);
 }

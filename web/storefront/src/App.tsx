@@ -1,9 +1,9 @@
 /** Layout (header with search, cart, inbox, account, language) and the routes, one chunk per page. */
-import { lazy, Suspense, useEffect, useState, type FormEvent } from "react";
+import { lazy, Suspense, useEffect, useRef, useState, type FormEvent } from "react";
 import { Link, NavLink, Route, Routes, useLocation, useNavigate, useSearchParams } from "react-router";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
-import { api, call, mall, raw, useSession, type Inbox } from "./api";
+import { api, call, mall, useSession } from "./api";
 import { Loading, Notice } from "./ui";
 
 const Home = lazy(() => import("./pages/Home"));
@@ -61,13 +61,24 @@ function Header() {
   const session = useSession();
   const signedIn = !!session.tokens;
   const cart = useQuery({ queryKey: ["cart"], queryFn: () => call(api.GET("/api/v1/cart")), enabled: signedIn });
-  // the inbox may not be deployed: no badge then, never an error
+  // the inbox may not be deployed: no badge then, never an error. Messages arrive on their own
+  // (an order paid, shipped…): asked again on every page the buyer opens and once a minute
+  const loc = useLocation();
   const inbox = useQuery({
     queryKey: ["inbox-unread"],
-    queryFn: () => raw<Inbox>("GET", "/api/v1/users/me/messages", { query: { unread: "true" } }).catch(() => null),
+    queryFn: () => call(api.GET("/api/v1/users/me/messages/unread-count")).catch(() => null),
     enabled: signedIn,
+    staleTime: 0,
     refetchInterval: 60_000,
   });
+  const refetchUnread = inbox.refetch;
+  const firstPath = useRef(loc.pathname);
+  useEffect(() => {
+    // the first page's count comes with the query itself
+    if (firstPath.current === loc.pathname) return;
+    firstPath.current = "";
+    if (signedIn) void refetchUnread();
+  }, [loc.pathname, signedIn, refetchUnread]);
   const count = cart.data?.items.reduce((n, i) => n + i.quantity, 0) ?? 0;
   const unread = inbox.data?.unread ?? 0;
   const qc = useQueryClient();

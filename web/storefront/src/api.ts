@@ -1,10 +1,10 @@
 /** The storefront's one API client and the hooks pages use around it. */
 import { useSyncExternalStore } from "react";
 import { useTranslation } from "react-i18next";
-import { createMallClient, errorMessage, type Lang, type SessionState } from "../../shared";
+import { createMallClient, errorMessage, type Lang, type Schemas, type SessionState } from "../../shared";
 
 export const mall = createMallClient({ storageKey: "mall.storefront.session" });
-export const { api, call, raw } = mall;
+export const { api, call } = mall;
 
 export function useSession(): SessionState {
   return useSyncExternalStore(
@@ -26,38 +26,20 @@ export function yuanToFen(v: string): number | undefined {
   return Number.isFinite(n) && n >= 0 ? Math.round(n * 100) : undefined;
 }
 
-/** Seckill and inbox types from API.md (their services are not in this build's generated types yet). */
-export interface SeckillEvent {
-  id: number;
-  skuId: number;
-  productId?: number;
-  title: string;
-  price: number;
-  originalPrice?: number;
-  currency?: string;
-  quantity: number;
-  remaining: number;
-  perUserLimit: number;
-  startAt: string;
-  endAt: string;
-  status?: string;
-  imageUrl?: string | null;
-}
-export interface SeckillTicket {
-  status: "QUEUED" | "SUCCEEDED" | "FAILED";
-  orderNo?: string;
-  reason?: string;
-}
-export interface InboxMessage {
-  id: number;
-  subject: string;
-  body: string;
-  read: boolean;
-  createdAt: string;
-  link?: string | null;
-}
-export interface Inbox {
-  items: InboxMessage[];
-  total: number;
-  unread: number;
+/** Flash sales and the inbox, as the seckill and messages services answer them (generated types). */
+export type SeckillEvent = Schemas["SeckillEvent"];
+export type SeckillTicket = Schemas["SeckillTicket"];
+export type Inbox = Schemas["InboxPage"];
+export type InboxMessage = Schemas["InboxMessage"];
+
+/**
+ * Where an inbox message's `link` leads in the storefront: order links are storefront paths
+ * already; a coupon message points at the API path of "my coupons" (`/users/me/coupons`), which
+ * the storefront shows under the account. Anything else that is not a storefront path: no link.
+ */
+export function inboxLink(link: string | null | undefined): string | null {
+  if (!link || !link.startsWith("/") || link.startsWith("//")) return null;
+  if (link === "/users/me/coupons" || link.startsWith("/users/me/coupons?")) return "/account/coupons";
+  if (link.startsWith("/api/") || link.startsWith("/users/")) return null;
+  return link;
 }

@@ -1,17 +1,17 @@
 import { useState, type FormEvent } from "react";
-import { NavLink, Route, Routes, useNavigate } from "react-router";
+import { Link, NavLink, Route, Routes } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import type { Schemas } from "../../../shared";
-import { api, call, mall, raw, type Inbox as InboxData } from "../api";
-import { ErrorNote, Field, Loading, Money, Notice, RequireAuth, StatusTag, formatTime, useCouponText } from "../ui";
+import { api, call, inboxLink, mall, type Inbox as InboxData, type InboxMessage } from "../api";
+import { ErrorNote, Field, Loading, Money, Notice, Pager, RequireAuth, StatusTag, formatTime, useCouponText } from "../ui";
 import { AddressForm, addressLine } from "./AddressForm";
 
 function Profile() {
   const { t } = useTranslation();
   const qc = useQueryClient();
   const me = useQuery({ queryKey: ["me"], queryFn: () => call(api.GET("/api/v1/users/me")) });
-  const [form, setForm] = useState<{ nickname?: string; email?: string; mobile?: string }>({});
+  const [form, setForm] = useState<{ nickname?: string; email?: string; mobile?: string; locale?: "zh-CN" | "en" }>({});
   const save = useMutation({
     mutationFn: () => call(api.PATCH("/api/v1/users/me", { body: Object.fromEntries(Object.entries(form).filter(([, v]) => v !== undefined)) })),
     onSuccess: (u) => {
@@ -42,6 +42,12 @@ function Profile() {
       </Field>
       <Field id="mobile" label={t("account.mobile")}>
         <input id="mobile" type="tel" value={value("mobile")} onChange={(e) => setForm({ ...form, mobile: e.target.value })} />
+      </Field>
+      <Field id="locale" label={t("account.locale")} hint={t("account.localeHint")}>
+        <select id="locale" aria-describedby="locale-hint" value={form.locale ?? u.locale} onChange={(e) => setForm({ ...form, locale: e.target.value as "zh-CN" | "en" })}>
+          <option value="zh-CN">中文</option>
+          <option value="en">English</option>
+        </select>
       </Field>
       <ErrorNote error={save.error} />
       {save.isSuccess && <Notice>{t("account.saved")}</Notice>}
@@ -219,16 +225,30 @@ function MyCoupons() {
 function Inbox() {
   const { t, i18n } = useTranslation();
   const qc = useQueryClient();
-  const navigate = useNavigate();
-  const inbox = useQuery({ queryKey: ["inbox"], queryFn: () => raw<InboxData>("GET", "/api/v1/users/me/messages"), retry: false });
+  const [page, setPage] = useState(1);
+  const [open, setOpen] = useState<number | null>(null);
+  const inbox = useQuery({
+    queryKey: ["inbox", page],
+    queryFn: () => call(api.GET("/api/v1/users/me/messages", { params: { query: { page, pageSize: 20 } } })),
+    staleTime: 0,
+    retry: false,
+  });
   const refresh = () => Promise.all([qc.invalidateQueries({ queryKey: ["inbox"] }), qc.invalidateQueries({ queryKey: ["inbox-unread"] })]);
-  const read = useMutation({ mutationFn: (id: number) => raw("POST", `/api/v1/users/me/messages/${id}/read`), onSuccess: refresh });
-  const readAll = useMutation({ mutationFn: () => raw("POST", "/api/v1/users/me/messages/read-all"), onSuccess: refresh });
+  const read = useMutation({
+    mutationFn: (id: number) => call(api.POST("/api/v1/users/me/messages/{id}/read", { params: { path: { id } } })),
+    // the message reads as read at once, and the header's count follows
+    onSuccess: (m) => {
+      qc.setQueryData<InboxData>(["inbox", page], (d) => (d ? { ...d, unread: Math.max(0, d.unread - 1), items: d.items.map((x) => (x.id === m.id ? m : x)) } : d));
+      qc.setQueryData<{ unread: number } | null>(["inbox-unread"], (d) => (d ? { unread: Math.max(0, d.unread - 1) } : d));
+      return refresh();
+    },
+  });
+  const readAll = useMutation({ mutationFn: () => call(api.POST("/api/v1/users/me/messages/read-all")), onSuccess: refresh });
   if (inbox.isPending) return <Loading />;
   if (inbox.error) return <div className="alert alert-info" role="status">{t("account.inboxUnavailable")}</div>;
-  const open = (m: InboxData["items"][number]) => {
+  const toggle = (m: InboxMessage) => {
+    setOpen(open === m.id ? null : m.id);
     if (!m.read) read.mutate(m.id);
-    if (m.link && m.link.startsWith("/")) navigate(m.link);
   };
   return (
     <div className="stack-sm">
@@ -242,16 +262,26 @@ function Inbox() {
       </div>
       {inbox.data.items.length === 0 && <p className="muted">{t("account.noMessages")}</p>}
       <ul className="list">
-        {inbox.data.items.map((m) => (
-          <li key={m.id} className={`card stack-xs ${m.read ? "" : "unread"}`}>
-            <button type="button" className="btn-plain" onClick={() => open(m)}>
-              <strong>{m.subject}</strong> {!m.read && <span className="badge">{t("account.unread")}</span>}
-            </button>
-            <p>{m.body}</p>
-            <span className="muted small">{formatTime(m.createdAt, i18n.language)}</span>
-          </li>
-        ))}
+        {inbox.data.items.map((m) => {
+          const to = inboxLink(m.link);
+          const isOpen = open === m.id;
+          return (
+            <li key={m.id} className={`card stack-xs ${m.read ? "" : "unread"}`} data-testid="inbox-message">
+              <button type="button" className="btn-plain" aria-expanded={isOpen} aria-controls={`message-${m.id}`} onClick={() => toggle(m)}>
+                <strong>{m.subject}</strong> {!m.read && <span className="badge">{t("account.unread")}</span>}
+              </button>
+              <span className="muted small">{formatTime(m.createdAt, i18n.language)}</span>
+              {isOpen && (
+                <div id={`message-${m.id}`} className="stack-xs">
+                  <p>{m.body}</p>
+                  {to && <Link to={to}>{to.startsWith("/orders/") ? t("account.viewOrder") : t("account.viewDetails")}</Link>}
+                </div>
+              )}
+            </li>
+          );
+        })}
       </ul>
+      <Pager page={page} pageSize={inbox.data.pageSize} total={inbox.data.total} onPage={setPage} />
       <ErrorNote error={read.error ?? readAll.error} />
     </div>
   );

@@ -1,7 +1,7 @@
 import { Link } from "react-router";
 import { useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
-import { api, call, raw, type SeckillEvent } from "../api";
+import { api, call, type SeckillEvent } from "../api";
 import { ErrorNote, Loading, Money, ProductCard, formatDuration, useCountdown, useMoney } from "../ui";
 
 function FlashCard({ e }: { e: SeckillEvent }) {
@@ -35,11 +35,10 @@ export default function Home() {
     queryKey: ["seckill", "home"],
     queryFn: async () => {
       const [active, upcoming] = await Promise.all([
-        raw<{ items: SeckillEvent[] } | SeckillEvent[]>("GET", "/api/v1/seckill/events", { query: { status: "active" } }),
-        raw<{ items: SeckillEvent[] } | SeckillEvent[]>("GET", "/api/v1/seckill/events", { query: { status: "upcoming" } }),
+        call(api.GET("/api/v1/seckill/events", { params: { query: { status: "active" } } })),
+        call(api.GET("/api/v1/seckill/events", { params: { query: { status: "upcoming" } } })),
       ]);
-      const items = (x: { items: SeckillEvent[] } | SeckillEvent[]) => (Array.isArray(x) ? x : (x?.items ?? []));
-      return [...items(active), ...items(upcoming)];
+      return [...active.items, ...upcoming.items];
     },
     retry: false,
   });
