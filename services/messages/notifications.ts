@@ -134,7 +134,7 @@ export const notices = {
       key: `coupon.claimed:${d.couponId}`,
       notification: "coupon.claimed",
       to: [Number(d.userId)],
-      link: "/users/me/coupons",
+      link: "/account/coupons",
       vars: (locale) => ({ couponName: d.name, validTo: formatDate(d.validTo, locale) }),
     };
   },
@@ -143,7 +143,7 @@ export const notices = {
       key: `coupon.expiring:${c.couponId}`,
       notification: "coupon.expiring",
       to: [c.userId],
-      link: "/users/me/coupons",
+      link: "/account/coupons",
       vars: (locale) => ({ couponName: c.name, validTo: formatDate(c.validTo, locale) }),
     };
   },

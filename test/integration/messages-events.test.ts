@@ -116,7 +116,7 @@ describe.each(SHAPES)("notifications from events (%s)", (_name, opts) => {
     expect(tpl.status).toBe(201);
     expect((await http.post(`coupon-templates/${tpl.body.data.id}/claim`, {}, { token: buyer.token })).status).toBe(201);
     const claimed = await waitInbox(buyer.token, "coupon claimed", (m) => m.subject === "优惠券已到账：¥5 off");
-    expect(claimed.link).toBe("/users/me/coupons");
+    expect(claimed.link).toBe("/account/coupons");
     const reminder = await waitInbox(buyer.token, "coupon expiring", (m) => m.subject === "优惠券即将过期：¥5 off");
     expect(reminder.body).toContain("将于");
     // the sweep runs every second: the reminder is still one message

@@ -33,9 +33,10 @@ export type Inbox = Schemas["InboxPage"];
 export type InboxMessage = Schemas["InboxMessage"];
 
 /**
- * Where an inbox message's `link` leads in the storefront: order links are storefront paths
- * already; a coupon message points at the API path of "my coupons" (`/users/me/coupons`), which
- * the storefront shows under the account. Anything else that is not a storefront path: no link.
+ * Where an inbox message's `link` leads in the storefront: messages link to storefront paths
+ * (`/orders/<no>`, `/account/coupons`); messages stored before coupon links were fixed point at
+ * the API path `/users/me/coupons`, shown under the account too. Anything that is not a
+ * storefront path: no link.
  */
 export function inboxLink(link: string | null | undefined): string | null {
   if (!link || !link.startsWith("/") || link.startsWith("//")) return null;
