@@ -114,6 +114,10 @@ export interface OrderRefundedEvent {
   payable: number;
   source: OrderSource;
   holds: OrderHolds;
+  /** the order had not shipped when the refund was asked: its goods go back on hand (orders
+   * returns a normal order's stock itself on approval; seckill returns a flash-sale unit on this event).
+   * Absent in events written before the field existed: read as false (nothing goes back). */
+  restock?: boolean;
 }
 export interface OrderShippedEvent {
   orderNo: string;
