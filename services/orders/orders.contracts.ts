@@ -253,7 +253,7 @@ export interface CreateSeckillOrdersParams {
 }
 export type BatchOrderResult =
   | { orderNo: string; replayed: boolean; error?: undefined }
-  | { error: { type: string; message: string; code: number; retryable: boolean; data?: unknown }; orderNo?: undefined };
+  | { error: { type: string; message: string; code: number; retryable: boolean; data?: unknown }; orderNo?: undefined; replayed?: undefined };
 
 /** POST /cart/quote: the totals an order of these lines would get, without creating it. */
 export interface QuoteParams {
