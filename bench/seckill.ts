@@ -8,6 +8,9 @@
  *  2. Writer: BENCH_TICKETS (10,000) purchases admitted as fast as the gateway takes them; the
  *     time from the first accepted ticket to the last order written, and the final count (orders
  *     = units sold, zero oversold).
+ *     Cluster: SQL statements per written order, from MariaDB's global `Questions` counter over the
+ *     writer run (an upper bound: the server is shared, anyone else's statements count too).
+ * BENCH_ADMISSION=false skips part 1 (a quick writer-only run; the table then shows "-" there).
  * The per-user token bucket is off (RATE_LIMIT_ENABLED=false): it would answer most of this load
  * with 429 before the sale sees it.
  */
@@ -21,6 +24,8 @@ import { Buyer } from "../test/helpers/checkout";
 import { ProcessCluster } from "../test/helpers/processes";
 import { loginAdmin, waitFor } from "../test/helpers/shop";
 import { buyers, ok, publishSale } from "../test/helpers/seckill";
+import { QueryTypes, Sequelize } from "sequelize";
+import { acquireSequelize, releaseSequelize } from "../services/shared/db";
 import { ROOT, machine, median, startProcess, stopProcess, writeSection } from "./lib";
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -29,6 +34,12 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const BUYERS = Number(process.env.BENCH_BUYERS ?? 100);
 const TICKETS = Number(process.env.BENCH_TICKETS ?? 10_000);
 const SHAPES = (process.env.BENCH_SHAPES ?? "embedded,cluster").split(",");
+const ADMISSION = process.env.BENCH_ADMISSION !== "false";
+
+async function questions(db: Sequelize): Promise<number> {
+  const [row] = await db.query<{ Value: string }>("SHOW GLOBAL STATUS LIKE 'Questions'", { type: QueryTypes.SELECT });
+  return Number(row.Value);
+}
 
 interface Run {
   rps: number;
@@ -73,9 +84,10 @@ interface ShapeResult {
   written: number;
   accepted: number;
   oversold: number;
+  sqlPerOrder: number | null;
 }
 
-async function measure(shape: string, url: string): Promise<ShapeResult> {
+async function measure(shape: string, url: string, db?: Sequelize): Promise<ShapeResult> {
   const shop = { url };
   const admin = await loginAdmin(shop);
   console.log(`[${shape}] creating ${BUYERS} buyers…`);
@@ -86,10 +98,11 @@ async function measure(shape: string, url: string): Promise<ShapeResult> {
   const { sale } = await publishSale(shop, admin, { quantity: 50, perUserLimit: 1, stock: 50 });
   const buy = `${url}/api/v1/seckill/events/${sale.id}/purchase`;
   const bodies = crowd.map(purchaseBody);
-  await hammer(buy, (i) => bodies[i % bodies.length]); // warm-up (and the 50 units go)
   const bare: number[] = [];
   const ours: Run[] = [];
-  for (let i = 0; i < ROUNDS; i++) {
+  if (ADMISSION) await hammer(buy, (i) => bodies[i % bodies.length]); // warm-up (and the 50 units go)
+  else ours.push({ rps: NaN, p50: NaN, p99: NaN, statuses: {} });
+  for (let i = 0; ADMISSION && i < ROUNDS; i++) {
     const b = await hammer("http://127.0.0.1:3951/");
     const o = await hammer(buy, (k) => bodies[k % bodies.length]);
     bare.push(b.rps);
@@ -106,6 +119,7 @@ async function measure(shape: string, url: string): Promise<ShapeResult> {
   let first = 0;
   let admitted = 0;
   let next = 0;
+  const q0 = db ? await questions(db) : 0;
   const t0 = Date.now();
   await Promise.all(
     Array.from({ length: CONNECTIONS }, async () => {
@@ -124,8 +138,9 @@ async function measure(shape: string, url: string): Promise<ShapeResult> {
   const admittedMs = Date.now() - t0;
   await waitFor(async () => (await figures()).ordered >= admitted, { timeout: 600_000, interval: 50, what: `${admitted} orders written` });
   const writeMs = Date.now() - first;
+  const sqlPerOrder = db ? (await questions(db)) - q0 : null;
   const f = await figures();
-  console.log(`[${shape}] ${admitted} tickets admitted in ${admittedMs} ms; last order written ${writeMs} ms after the first ticket; figures ${JSON.stringify(f)}`);
+  console.log(`[${shape}] ${admitted} tickets admitted in ${admittedMs} ms; last order written ${writeMs} ms after the first ticket (${((f.ordered / writeMs) * 1000).toFixed(0)} orders/s); figures ${JSON.stringify(f)}${sqlPerOrder === null ? "" : `; ${(sqlPerOrder / Math.max(1, f.ordered)).toFixed(1)} SQL statements per order (global counter)`}`);
   return {
     shape,
     bare: median(bare),
@@ -137,6 +152,7 @@ async function measure(shape: string, url: string): Promise<ShapeResult> {
     written: f.ordered,
     accepted: f.accepted,
     oversold: Math.max(0, f.ordered - TICKETS),
+    sqlPerOrder: sqlPerOrder === null ? null : sqlPerOrder / Math.max(1, f.ordered),
   };
 }
 
@@ -179,9 +195,11 @@ async function main() {
         JWT_SECRET: crypto.randomBytes(32).toString("hex"),
         LOG_LEVEL: "warn",
       });
+      const db = acquireSequelize(cluster.databaseUrl);
       try {
-        results.push(await measure("cluster", cluster.url));
+        results.push(await measure("cluster", cluster.url, db));
       } finally {
+        await releaseSequelize(cluster.databaseUrl);
         await cluster.stop();
       }
     }
@@ -190,14 +208,14 @@ async function main() {
   }
   const rows = results.map(
     (r) =>
-      `| ${r.shape} | ${r.bare.toFixed(0)} | ${r.purchase.toFixed(0)} (${(r.purchase / r.bare).toFixed(2)}×) | ${r.p50} ms | ${r.p99} ms | ${Object.entries(r.statuses).map(([k, v]) => `${k}: ${v}`).join(", ")} | ${r.accepted} | ${r.writeMs} ms (${((r.written / r.writeMs) * 1000).toFixed(0)} orders/s) | ${r.written} orders, ${r.oversold} oversold |`,
+      `| ${r.shape} | ${r.bare.toFixed(0)} | ${r.purchase.toFixed(0)} (${(r.purchase / r.bare).toFixed(2)}×) | ${r.p50} ms | ${r.p99} ms | ${Object.entries(r.statuses).map(([k, v]) => `${k}: ${v}`).join(", ")} | ${r.accepted} | ${r.writeMs} ms (${((r.written / r.writeMs) * 1000).toFixed(0)} orders/s) | ${r.sqlPerOrder === null ? "-" : r.sqlPerOrder.toFixed(1)} | ${r.written} orders, ${r.oversold} oversold |`,
   );
   const md = [
     `Command: \`npm run bench:seckill\` (autocannon, ${CONNECTIONS} connections, ${DURATION} s per run, ${ROUNDS} alternating rounds against the bare server after a warm-up; the median round; ${BUYERS} buyers; the writer run admits ${TICKETS} tickets at ${CONNECTIONS} concurrent requests).`,
     `Machine: ${machine()}; the shop, the load generator and (cluster) MariaDB, Redis and NATS share the 2 cores. Embedded: one process, SQLite, memory store. Cluster: one node process with every service over NATS, MariaDB, Redis, JetStream. Token bucket off.`,
     "",
-    "| shape | bare server req/s | purchase req/s (÷ bare) | p50 | p99 | answers (median round) | writer run: admitted | first ticket → last order | final count |",
-    "|---|---|---|---|---|---|---|---|---|",
+    "| shape | bare server req/s | purchase req/s (÷ bare) | p50 | p99 | answers (median round) | writer run: admitted | first ticket → last order | SQL statements / order | final count |",
+    "|---|---|---|---|---|---|---|---|---|---|",
     ...rows,
     "",
     `Targets: purchase ≥ 0.3× bare, p99 ≤ 20 ms, ≥ 1,000 orders/s written. Run on ${new Date().toISOString().slice(0, 10)}.`,

@@ -123,6 +123,29 @@ export function OutboxMixin(opts: { producer: string; intervalMs?: number; batch
       },
 
       /**
+       * Write many events of one channel in the caller's transaction, as one multi-row INSERT
+       * (a batch of orders written together). Returns their envelopes, in order.
+       */
+      async outboxMany(this: OutboxService, t: Transaction, channel: string, data: unknown[]): Promise<EventEnvelope[]> {
+        if (!data.length) return [];
+        const at = new Date();
+        const envs: EventEnvelope[] = data.map((d) => ({ eventId: newEventId(), type: channel, occurredAt: at.toISOString(), producer: opts.producer, data: d }));
+        await this.sequelize.query("INSERT INTO outbox (event_id, producer, channel, payload, attempts, created_at) VALUES " + envs.map(() => "(?, ?, ?, ?, 0, ?)").join(", "), {
+          replacements: envs.flatMap((e) => [e.eventId, opts.producer, channel, JSON.stringify(e), at]),
+          transaction: t,
+          type: QueryTypes.INSERT,
+        });
+        t.afterCommit(() => {
+          this.$outboxKick = true;
+          this.$outboxKickTimer ??= setTimeout(() => {
+            this.$outboxKickTimer = undefined;
+            void this.relayOutbox().catch(() => undefined);
+          }, KICK_DELAY_MS);
+        });
+        return envs;
+      },
+
+      /**
        * Publish an existing message again (a dead-letter replay) through this outbox, in the
        * caller's transaction. `rowId` names this publication: the payload keeps its own event id,
        * so idempotent consumers still recognise it, while the broker does not drop it as a

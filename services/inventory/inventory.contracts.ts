@@ -21,6 +21,7 @@ export const InventoryActions = {
   RETURN_STOCK: "inventory.returnStock",
   COMMIT_PART: "inventory.commitPart",
   RELEASE_PART: "inventory.releasePart",
+  RETURN_PART: "inventory.returnPart",
 } as const;
 
 export type ReservationStatus = "OPEN" | "RELEASED" | "COMMITTED" | "RETURNED";
@@ -110,10 +111,21 @@ export interface HoldPartParams {
   key: string;
   quantity: number;
 }
+/**
+ * inventory.returnPart (internal): the units of a committed part (`key`, e.g. `paid:<orderNo>`)
+ * go back on hand — a flash-sale order refunded before it shipped — once per part: the answer's
+ * key is `return:<key>` and a repeat answers it `replayed`. RESERVATION_NOT_FOUND 404 when the
+ * hold or the committed part is unknown (the commit has not happened yet).
+ */
+export interface ReturnPartParams {
+  reference: string;
+  key: string;
+  reason?: string;
+}
 export interface HoldPart {
   reference: string;
   key: string;
-  action: "commit" | "release";
+  action: "commit" | "release" | "return";
   skuId: number;
   quantity: number;
   replayed: boolean;
@@ -191,4 +203,5 @@ export const InventoryCalls = {
   returnStock: action<ReturnStockParams, Reservation>(InventoryActions.RETURN_STOCK),
   commitPart: action<HoldPartParams, HoldPart>(InventoryActions.COMMIT_PART),
   releasePart: action<HoldPartParams, HoldPart>(InventoryActions.RELEASE_PART),
+  returnPart: action<ReturnPartParams, HoldPart>(InventoryActions.RETURN_PART),
 } as const;

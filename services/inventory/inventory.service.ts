@@ -25,6 +25,7 @@ import {
   ReleaseParams,
   Reservation,
   ReserveParams,
+  ReturnPartParams,
   ReturnStockParams,
   STOCK_CHANGED_BROADCAST,
   StockChangedBroadcast,
@@ -169,6 +170,15 @@ const InventoryService = {
       params: { reference, key: reference, quantity: { type: "number", integer: true, positive: true, max: MAX_ON_HAND } },
       async handler(this: InventoryThis, ctx: Ctx<HoldPartParams>): Promise<HoldPart> {
         return this.published(await this.store.holdPart("release", ctx.params.reference, ctx.params.key, ctx.params.quantity));
+      },
+    },
+
+    returnPart: {
+      visibility: "public",
+      summary: "Internal: a committed part of a hold (a flash-sale order's unit) goes back on hand, once per part",
+      params: { reference, key: reference, reason: { ...reason, optional: true } },
+      async handler(this: InventoryThis, ctx: Ctx<ReturnPartParams>): Promise<HoldPart> {
+        return this.published(await this.store.returnPart(ctx.params.reference, ctx.params.key, ctx.params.reason));
       },
     },
 

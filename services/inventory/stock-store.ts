@@ -425,6 +425,55 @@ export class StockStore {
     }
   }
 
+  /**
+   * Put the units of a committed part back on hand (a flash-sale order refunded before it
+   * shipped), once per committed part: the return is a part of its own (`return:<key>`) under
+   * the hold's unique key, so a repeat — or a concurrent duplicate, which waits on that key and
+   * rolls back — answers the first return (`replayed`). The hold itself is not touched (the unit
+   * left it when it was sold), so this works whether the hold is still OPEN or already released.
+   * RESERVATION_NOT_FOUND when the hold or the committed part does not exist.
+   */
+  async returnPart(reference: string, key: string, reason?: string): Promise<Changed<HoldPart>> {
+    const s = this.deps.sequelize;
+    const returnKey = `return:${key}`;
+    const parts = async (t?: Transaction) => {
+      const rows = await s.query<{ id: number | string; part_key: string; action: string; quantity: number | string; sku_id: number | string }>(
+        "SELECT r.id, p.part_key, p.action, p.quantity, p.sku_id FROM reservations r LEFT JOIN reservation_parts p ON p.reservation_id = r.id AND p.part_key IN (?, ?) WHERE r.reference = ?",
+        { replacements: [key, returnKey, reference], type: QueryTypes.SELECT, transaction: t },
+      );
+      if (!rows.length) throw bizError("RESERVATION_NOT_FOUND", `no reservation ${reference}`, { reference });
+      const sold = rows.find((r) => r.part_key === key);
+      if (!sold || sold.action !== "commit") throw bizError("RESERVATION_NOT_FOUND", `no committed part ${key} of ${reference}`, { reference, key });
+      const back = rows.find((r) => r.part_key === returnKey);
+      return { holdId: Number(rows[0].id), skuId: Number(sold.sku_id), quantity: Number(sold.quantity), returned: !!back };
+    };
+    const answer = (p: { skuId: number; quantity: number }, replayed: boolean): HoldPart => ({ reference, key: returnKey, action: "return", skuId: p.skuId, quantity: p.quantity, replayed });
+    const seen = await parts();
+    if (seen.returned) return { value: answer(seen, true), skuIds: [] };
+    try {
+      return await this.tx(async (t) => {
+        const now = new Date();
+        // the return part first: the unique key lets exactly one return of this part through
+        await s.query("INSERT INTO reservation_parts (reservation_id, part_key, action, sku_id, quantity, created_at) VALUES (?, ?, 'return', ?, ?, ?)", {
+          replacements: [seen.holdId, returnKey, seen.skuId, seen.quantity, now],
+          transaction: t,
+          type: QueryTypes.INSERT,
+        });
+        const effect = LINE_EFFECT.return;
+        const n = await runUpdate(s, effect.sql, effect.params(seen.quantity, now, seen.skuId), t);
+        if (n !== 1) throw new Errors.MoleculerServerError(`stock of SKU ${seen.skuId} cannot take ${seen.quantity} units back`, 500, "INTERNAL_ERROR", { skuId: seen.skuId, reference });
+        await this.record(t, [{ skuId: seen.skuId, ...effect.movement(seen.quantity), reason: reason ?? `return part ${key}`, reference }]);
+        return { value: answer(seen, false), skuIds: [seen.skuId] };
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) {
+        const winner = await parts();
+        if (winner.returned) return { value: answer(winner, true), skuIds: [] };
+      }
+      throw err;
+    }
+  }
+
   /** on_hand += delta, never below what is reserved. */
   async adjust(skuId: number, delta: number, reason: string, reference: string | null): Promise<Changed<StockLevel>> {
     return this.tx(async (t) => {

@@ -136,6 +136,7 @@ export async function onRefunded(host: AfterSalesHost, env: EventEnvelope<Paymen
       host.logger.warn(`payment.refunded: after-sales ${d.afterSalesId} of ${d.orderNo} is not open; nothing to do`);
       return;
     }
+    const request = await mustFind(host, id, t);
     // the money is back with the buyer: marketing returns spent points and takes back earned ones
     const refunded: OrderRefundedEvent = {
       orderNo: d.orderNo,
@@ -145,6 +146,7 @@ export async function onRefunded(host: AfterSalesHost, env: EventEnvelope<Paymen
       payable: order.payable,
       source: sourceOf(order),
       holds: holdsOf(order),
+      restock: (request.orderStatusBefore as OrderStatus) === "PAID",
     };
     await host.store.outbox(t, OrderEvents.REFUNDED, refunded);
     try {

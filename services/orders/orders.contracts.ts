@@ -61,6 +61,7 @@ export const OrderActions = {
   EXISTING: "orders.existing",
   /** the source-agnostic create-order command (HTTP checkout runs the same code in-process) */
   CREATE_ORDER: "orders.createOrder",
+  CREATE_SECKILL_ORDERS: "orders.createSeckillOrders",
 } as const;
 
 /** Order numbers are the references of the stock reservations checkout takes. */
@@ -114,6 +115,10 @@ export interface OrderRefundedEvent {
   payable: number;
   source: OrderSource;
   holds: OrderHolds;
+  /** the order had not shipped when the refund was asked: its goods go back on hand (orders
+   * returns a normal order's stock itself on approval; seckill returns a flash-sale unit on this event).
+   * Absent in events written before the field existed: read as false (nothing goes back). */
+  restock?: boolean;
 }
 export interface OrderShippedEvent {
   orderNo: string;
@@ -235,6 +240,20 @@ export interface CreateOrderResult {
   /** an earlier request with the key made it */
   replayed: boolean;
 }
+
+/**
+ * orders.createSeckillOrders (internal): many SECKILL orders in one transaction (the seckill
+ * writer's batch). Each item is a createOrder command without source and offers; each answers on
+ * its own, in order: the order number (`replayed` when its key was done before), or the error that
+ * order alone met (`retryable` ones may succeed on a later call).
+ */
+export type SeckillOrderParams = Omit<CreateOrderParams, "source" | "offers">;
+export interface CreateSeckillOrdersParams {
+  orders: SeckillOrderParams[];
+}
+export type BatchOrderResult =
+  | { orderNo: string; replayed: boolean; error?: undefined }
+  | { error: { type: string; message: string; code: number; retryable: boolean; data?: unknown }; orderNo?: undefined; replayed?: undefined };
 
 /** POST /cart/quote: the totals an order of these lines would get, without creating it. */
 export interface QuoteParams {
@@ -441,4 +460,5 @@ export const OrderCalls = {
   reviewable: action<ReviewableParams, ReviewableResult>(OrderActions.REVIEWABLE),
   existing: action<ExistingParams, string[]>(OrderActions.EXISTING),
   createOrder: action<CreateOrderParams, CreateOrderResult>(OrderActions.CREATE_ORDER),
+  createSeckillOrders: action<CreateSeckillOrdersParams, BatchOrderResult[]>(OrderActions.CREATE_SECKILL_ORDERS),
 } as const;

@@ -18,6 +18,7 @@ import { resolvePeriod } from "./domain/stats-period";
 import { approveRefund, onRefunded, rejectRefund, requestRefund } from "./aftersales";
 import { CheckoutParams, placeOrder, quote } from "./checkout";
 import { createOrder } from "./create-order";
+import { createSeckillOrders } from "./create-orders-batch";
 import { ORDER_STATUSES } from "./domain/order-state";
 import { cancelOrder, sweepOnce } from "./expiry";
 import { OrderStore, afterSalesDto } from "./order-store";
@@ -28,8 +29,10 @@ import {
   AfterSalesDto,
   AfterSalesPageSchema,
   AfterSalesSchema,
+  BatchOrderResult,
   CreateOrderParams,
   CreateOrderResult,
+  CreateSeckillOrdersParams,
   ExistingParams,
   GetForPaymentParams,
   OrderCompletedEvent,
@@ -63,6 +66,8 @@ export type OrdersThis = Service & {
   outbox(t: Transaction, channel: string, data: unknown): Promise<unknown>;
   once<T>(consumer: string, eventId: string, fn: (t: Transaction) => Promise<T>): Promise<{ applied: boolean; result?: T }>;
   sweep(): Promise<unknown>;
+  outboxMany(t: Transaction, channel: string, data: unknown[]): Promise<unknown[]>;
+  $checkSeckillOrder(p: unknown): true | { field?: string; message?: string }[];
 };
 
 const orderNo = { type: "string", min: 1, max: 32, trim: true };
@@ -195,6 +200,16 @@ const OrdersService = {
       params: createOrderParams,
       handler(this: OrdersThis, ctx: Context<CreateOrderParams>): Promise<CreateOrderResult> {
         return createOrder(this, ctx, ctx.params);
+      },
+    },
+
+    createSeckillOrders: {
+      visibility: "public",
+      summary: "Internal: many flash-sale (SECKILL) orders in one transaction, each once per (userId, idempotencyKey) and answered on its own",
+      // each order is checked on its own inside (one bad order must not fail its batch)
+      params: { orders: { type: "array", min: 1, max: 200, items: "object" } },
+      handler(this: OrdersThis, ctx: Context<CreateSeckillOrdersParams>): Promise<BatchOrderResult[]> {
+        return createSeckillOrders(this, ctx.params.orders, this.$checkSeckillOrder);
       },
     },
 
@@ -456,6 +471,10 @@ const OrdersService = {
     this.cfg = configOf(this);
     this.statsStore = new StatsStore(this.sequelize);
     this.store = new OrderStore({ sequelize: this.sequelize, models: this.models, outbox: (t, c, d) => this.outbox(t, c, d) });
+    // one order of a createSeckillOrders batch: createOrder's params without source and offers
+    const { source: _source, offers: _offers, ...seckillOrder } = createOrderParams;
+    const check = (this.broker.validator as unknown as { compile(s: unknown): (p: unknown) => true | { field?: string; message?: string }[] }).compile(seckillOrder);
+    this.$checkSeckillOrder = (p) => (p && typeof p === "object" ? check(p) : [{ field: "orders", message: "each order must be an object" }]);
   },
 
   started(this: OrdersThis) {

@@ -25,7 +25,7 @@ import { bizError, retryableError, validationError } from "../shared/errors";
 import { Page } from "../shared/schema";
 import { UserCalls } from "../users/users.contracts";
 import { InventoryCalls } from "../inventory/inventory.contracts";
-import { AddressSnapshot, OrderCancelledEvent, OrderEvents, OrderPaidEvent } from "../orders/orders.contracts";
+import { AddressSnapshot, OrderCancelledEvent, OrderEvents, OrderPaidEvent, OrderRefundedEvent } from "../orders/orders.contracts";
 import { phaseOf } from "./domain/sale-rules";
 import { newTicket, ticketEvent } from "./domain/tickets";
 import { AdminHost, PHASES, adminDto, cancelEvent, createEvent, loadWindow, publicDto, sweep } from "./admin";
@@ -95,6 +95,7 @@ export type SeckillThis = Service & {
   reconcile(): Promise<{ rebuilt: number[]; ended: number[] }>;
   refreshLive(): Promise<void>;
   onSeckillOrder(env: EventEnvelope<OrderCancelledEvent | OrderPaidEvent>, kind: "cancelled" | "paid"): Promise<void>;
+  onSeckillRefund(env: EventEnvelope<OrderRefundedEvent>): Promise<void>;
 };
 
 const ADMIN = ["operator", "admin"];
@@ -321,6 +322,14 @@ const SeckillService = {
         return this.onSeckillOrder(env, "paid");
       },
     },
+    [OrderEvents.REFUNDED]: {
+      group: SECKILL_GROUP,
+      maxInFlight: 20,
+      maxRetries: 10,
+      handler(this: SeckillThis, env: EventEnvelope<OrderRefundedEvent>) {
+        return this.onSeckillRefund(env);
+      },
+    },
   },
 
   methods: {
@@ -426,6 +435,36 @@ const SeckillService = {
       }
       if (where === "POOL") this.$soldOut.delete(row.eventId);
       this.changed(row.eventId);
+    },
+
+    /**
+     * A refunded SECKILL order that had not shipped: its unit, sold out of the sale's hold
+     * (commitPart `paid:<orderNo>`), goes back on hand — to normal stock, like a normal order's
+     * refund (inventory.returnStock cannot find it: no reservation carries the order number).
+     * Shipped goods stay gone. Idempotent per order (the return is a part keyed by the sold part);
+     * the commit is repeated first (a replay when order.paid was handled) so that a refund
+     * arriving before this node handled order.paid still finds the unit sold.
+     */
+    async onSeckillRefund(this: SeckillThis, env: EventEnvelope<OrderRefundedEvent>) {
+      const d = env?.data;
+      if (!d || d.source !== "SECKILL" || typeof d.orderNo !== "string") return;
+      if (await this.hasProcessed(SECKILL_GROUP, env.eventId)) return;
+      if (!d.restock) {
+        // shipped goods are not back on the shelf (the same rule as a normal order's refund)
+        await this.once(SECKILL_GROUP, env.eventId, async () => undefined);
+        return;
+      }
+      const row = await this.db.ticketByOrder(d.orderNo);
+      if (!row) {
+        this.logger.error(`seckill: order.refunded ${env.eventId} for ${d.orderNo}, which has no ticket; no unit returned`);
+        return;
+      }
+      const reference = holdReference(row.eventId);
+      const key = `paid:${d.orderNo}`;
+      await this.db.paid(row);
+      await callAction(this.broker, InventoryCalls.commitPart, { reference, key, quantity: row.quantity });
+      await callAction(this.broker, InventoryCalls.returnPart, { reference, key, reason: `refund ${d.refundId} of ${d.orderNo}` });
+      await this.once(SECKILL_GROUP, env.eventId, async () => undefined);
     },
   },
 

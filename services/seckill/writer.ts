@@ -2,10 +2,12 @@
  * The order writer: turns an accepted ticket into an order, once.
  *
  *   claim (batched with other tickets of the sale: one transaction records the tickets and
- *   claims their units in the database) → orders.createOrder (source SECKILL, key
+ *   claims their units in the database) → orders.createSeckillOrders (batched too: the tickets in
+ *   flight together become one call and one orders transaction; each order source SECKILL, key
  *   `seckill:<ticket>`, the sale's price and the buyer's address snapshot; the order takes no
- *   stock hold of its own, its unit sits in the sale's hold) → ACCEPTED → ORDERED (batched, with
- *   `seckill.ticket` SUCCEEDED in the outbox) → the store's ticket says SUCCEEDED.
+ *   stock hold of its own, its unit sits in the sale's hold; each ticket gets its own answer, so
+ *   one bad order fails alone) → ACCEPTED → ORDERED (batched, with `seckill.ticket` SUCCEEDED in
+ *   the outbox) → the store's ticket says SUCCEEDED.
  *
  * Redelivery (JetStream, a relay that died before its ack) finds the ticket's row and goes on
  * from where it stopped; createOrder answers the same order for the same key, so a ticket never
@@ -18,9 +20,9 @@
 import type { ServiceBroker } from "moleculer";
 import { callAction } from "../shared/actions";
 import { isFinalClientError } from "../orders/holds";
-import { OrderCalls, CreateOrderLine } from "../orders/orders.contracts";
+import { OrderCalls, CreateOrderLine, SeckillOrderParams } from "../orders/orders.contracts";
 import { InventoryCalls } from "../inventory/inventory.contracts";
-import { Batcher } from "./batcher";
+import { Batcher, ItemFailure } from "./batcher";
 import { EventRow, SaleDb, TicketRow } from "./sale-db";
 import { AcceptedTicket, holdReference } from "./seckill.contracts";
 import type { SeckillStore } from "./store";
@@ -39,6 +41,7 @@ type Snapshot = Omit<CreateOrderLine, "unitPrice" | "quantity">;
 export class OrderWriter {
   private claims: Batcher<AcceptedTicket, TicketRow>;
   private confirms: Batcher<{ ticket: TicketRow; orderNo: string }, void>;
+  private orders: Batcher<SeckillOrderParams, string>;
 
   constructor(private h: WriterHost) {
     this.claims = new Batcher(async (msgs) => {
@@ -60,11 +63,23 @@ export class OrderWriter {
       for (const [eventId, list] of bySale) await this.h.db.ordered(await this.mustEvent(eventId), list);
       return items.map(() => undefined);
     });
+    // one call (one orders transaction) for the orders of every ticket in flight; a call that
+    // fails as a whole fails each of its tickets (each then retries or fails on its own)
+    this.orders = new Batcher<SeckillOrderParams, string>(async (orders) => {
+      const answers = await callAction(this.h.broker, OrderCalls.createSeckillOrders, { orders }, { timeout: 30_000 });
+      return answers.map((a) => {
+        if (a.orderNo) return a.orderNo;
+        const e = a.error!;
+        // rethrown to this ticket alone, with the fields the error handling below reads
+        return new ItemFailure(Object.assign(new Error(e.message), { type: e.type, code: e.code, retryable: e.retryable, data: e.data }));
+      });
+    }, 100);
   }
 
   stop() {
     this.claims.stop();
     this.confirms.stop();
+    this.orders.stop();
   }
 
   private async mustEvent(id: number): Promise<EventRow> {
@@ -93,16 +108,14 @@ export class OrderWriter {
     let orderNo: string;
     try {
       const snap = JSON.parse(ev.skuSnapshot) as Snapshot;
-      const { order } = await callAction(this.h.broker, OrderCalls.createOrder, {
+      orderNo = await this.orders.add({
         userId: msg.userId,
-        source: "SECKILL",
         idempotencyKey: `seckill:${msg.ticket}`,
         requestHash: msg.ticket,
         address: msg.address,
         lines: [{ ...snap, unitPrice: ev.price, quantity: msg.quantity }],
         remark: `seckill ${ev.id}`,
       });
-      orderNo = order.orderNo;
     } catch (err) {
       if (isFinalClientError(err) || final) {
         const reason = `the order could not be written: ${(err as { type?: string })?.type ?? (err as Error)?.message ?? "error"}`;

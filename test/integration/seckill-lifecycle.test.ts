@@ -2,8 +2,13 @@
  * What happens to a flash sale's units after admission, in both shapes: an unpaid order that
  * expires gives its unit back to the sale (and the buyer's slot), a paid one sells a unit of the
  * sale's hold, the sale's end returns what is neither sold nor pending to normal stock exactly
- * once, a payment that lands after the expiry is refunded; and the per-user token bucket.
+ * once, a payment that lands after the expiry is refunded, a refund of a paid order puts its unit
+ * back on hand exactly once when it had not shipped (and not at all when it had); and the
+ * per-user token bucket.
  */
+import type { Sequelize } from "sequelize";
+import { QueryTypes } from "sequelize";
+import type { ServiceBroker } from "moleculer";
 import { Shop, client, loginAdmin, startShop, waitFor } from "../helpers/shop";
 import { openPayment } from "../helpers/checkout";
 import { buyers, ok, publishSale, purchase, settle } from "../helpers/seckill";
@@ -112,6 +117,80 @@ describe.each(["embedded", "cluster"] as const)("seckill lifecycle (%s)", (shape
     // the unit is back in the sale, not sold
     await waitFor(async () => ok(await http().get(`seckill/events/${sale.id}`), "sale").remaining === 1, { what: "unit back" });
     expect(await figures(sale.id)).toMatchObject({ paid: 0, expired: 1 });
+  });
+
+  describe("refund of a paid seckill order", () => {
+    const db = () => (shop.brokerFor("orders").getLocalService("orders") as unknown as { sequelize: Sequelize }).sequelize;
+    const refundedEvent = async (orderNo: string) => {
+      const rows = await db().query<{ payload: string }>("SELECT payload FROM outbox WHERE channel LIKE ? AND payload LIKE ?", {
+        replacements: ["%order.refunded", `%${orderNo}%`],
+        type: QueryTypes.SELECT,
+      });
+      expect(rows).toHaveLength(1);
+      return JSON.parse(rows[0].payload);
+    };
+    const handled = async (eventId: string) =>
+      (await db().query("SELECT 1 FROM processed_events WHERE consumer = 'seckill' AND event_id = ?", { replacements: [eventId], type: QueryTypes.SELECT })).length === 1;
+    const returns = async (saleId: number) =>
+      (await db().query<{ n: number | string }>("SELECT COUNT(*) AS n FROM stock_movements WHERE type = 'return' AND reference = ?", { replacements: [`seckill:${saleId}`], type: QueryTypes.SELECT }))[0].n;
+
+    async function paidSeckillOrder() {
+      const { sku, sale } = await publishSale(shop, admin, { quantity: 3, perUserLimit: 1, stock: 10 });
+      const [b] = await buyers(shop, 1);
+      const orderNo = await buy(b, sale.id);
+      // pay at once: the sale's payment window is 3 s in this suite
+      const p = await openPayment(http(), b, orderNo, "sandbox");
+      ok(await http().post(`payments/sandbox/${p.paymentNo}/complete`, {}, { token: b.token }), "pay");
+      await waitFor(async () => (await orderOf(b.token, orderNo)).status === "PAID", { what: "paid" });
+      await waitFor(async () => (await stock(sku.skuId)).onHand === 9, { what: "unit sold out of the hold" });
+      return { sku, sale, b, orderNo };
+    }
+
+    async function refund(b: { token: string }, orderNo: string) {
+      const req = ok(await http().post(`orders/${orderNo}/refund`, { reason: "changed my mind" }, { token: b.token }), "refund request");
+      ok(await http().post(`admin/refunds/${req.id}/approve`, {}, { token: admin }), "approve");
+      await waitFor(async () => (await orderOf(b.token, orderNo)).status === "REFUNDED", { what: "refunded", timeout: 30_000 });
+    }
+
+    /** the original event again (same id) and a copy under a new id, as an at-least-once channel may deliver */
+    async function redeliver(env: { eventId: string }) {
+      const broker = shop.brokerFor("orders") as ServiceBroker & { sendToChannel(c: string, p: unknown): Promise<void> };
+      const copy = { ...env, eventId: `${env.eventId}-again` };
+      await broker.sendToChannel("order.refunded", env);
+      await broker.sendToChannel("order.refunded", copy);
+      await broker.sendToChannel("order.refunded", copy);
+      await waitFor(() => handled(copy.eventId), { what: "redelivered refund handled" });
+    }
+
+    it("unshipped: its unit goes back on hand once, even when the event comes again", async () => {
+      const { sku, sale, b, orderNo } = await paidSeckillOrder();
+      await refund(b, orderNo);
+      // the sold unit is back in normal stock; the sale's hold (2 units) is untouched
+      await waitFor(async () => (await stock(sku.skuId)).onHand === 10, { what: "unit back on hand" });
+      expect(await stock(sku.skuId)).toMatchObject({ onHand: 10, reserved: 2, available: 8 });
+      const env = await refundedEvent(orderNo);
+      expect(env.data).toMatchObject({ orderNo, source: "SECKILL", restock: true });
+      await waitFor(() => handled(env.eventId), { what: "refund handled by seckill" });
+      await redeliver(env);
+      expect(await stock(sku.skuId)).toMatchObject({ onHand: 10, reserved: 2, available: 8 });
+      expect(Number(await returns(sale.id))).toBe(1);
+      // and the internal action itself answers a repeat as a replay
+      const again = await shop.brokerFor("inventory").call("inventory.returnPart", { reference: `seckill:${sale.id}`, key: `paid:${orderNo}` });
+      expect(again).toMatchObject({ action: "return", quantity: 1, replayed: true });
+      expect(await stock(sku.skuId)).toMatchObject({ onHand: 10, reserved: 2 });
+    });
+
+    it("shipped: the goods are gone, nothing goes back on hand", async () => {
+      const { sku, sale, b, orderNo } = await paidSeckillOrder();
+      ok(await http().post(`admin/orders/${orderNo}/ship`, { carrier: "SF", trackingNo: "SF1" }, { token: admin }), "ship");
+      await refund(b, orderNo);
+      const env = await refundedEvent(orderNo);
+      expect(env.data).toMatchObject({ orderNo, source: "SECKILL", restock: false });
+      await waitFor(() => handled(env.eventId), { what: "refund handled by seckill" });
+      await redeliver(env);
+      expect(await stock(sku.skuId)).toMatchObject({ onHand: 9, reserved: 2 });
+      expect(Number(await returns(sale.id))).toBe(0);
+    });
   });
 
   it("the per-user token bucket answers 429 RATE_LIMITED with Retry-After past the burst", async () => {
