@@ -403,43 +403,60 @@ async function relayInProcess(svc: OutboxService, producer: string, batch: numbe
     { replacements: [producer, OUTBOX_MAX_LOCAL_ATTEMPTS, ...waiting], type: QueryTypes.SELECT },
   );
   let delivered = 0;
-  for (const row of rows) {
-    if (svc.$outboxStopped) break;
-    const envelope = JSON.parse(row.payload) as EventEnvelope;
-    const handled = done.get(row.event_id) ?? new Set<string>();
-    done.set(row.event_id, handled);
-    const attempts = (row.attempts ?? 0) + 1;
-    try {
-      for (const consumer of localConsumers(svc.broker, row.channel)) {
-        if (handled.has(consumer.group)) continue;
-        const raw = { headers: { "x-event-id": row.event_id }, info: { redeliveryCount: row.attempts ?? 0 } };
-        try {
-          await deliverTo(consumer, svc.broker, envelope, raw);
-        } catch (err) {
-          const limit = Math.min(consumer.chan.maxRetries ?? OUTBOX_MAX_LOCAL_ATTEMPTS, OUTBOX_MAX_LOCAL_ATTEMPTS);
-          if (attempts < limit || !(await deadLetterLocally(svc, row, envelope, consumer.group, err, attempts))) throw err;
-          svc.logger.error(`outbox: group ${consumer.group} failed ${row.channel} ${row.event_id} ${attempts} times; dead-lettered: ${(err as Error)?.message ?? err}`);
-        }
-        handled.add(consumer.group);
-      }
+  // rows whose every consumer has taken them: marked together at the end of the pass, one write
+  // instead of one per event (a crash before the mark only delivers them again, and consumers
+  // are idempotent)
+  const published: number[] = [];
+  try {
+    await deliverRows();
+  } finally {
+    if (published.length) {
       await withTransaction(sequelize, (t) =>
-        sequelize.query("UPDATE outbox SET published_at = ?, attempts = attempts + 1 WHERE id = ?", { replacements: [new Date(), row.id], transaction: t }),
+        sequelize.query(`UPDATE outbox SET published_at = ?, attempts = attempts + 1 WHERE id IN (${published.map(() => "?").join(",")})`, {
+          replacements: [new Date(), ...published],
+          transaction: t,
+        }),
       );
-      done.delete(row.event_id);
-      retryAt.delete(row.id);
-      delivered++;
-    } catch (err) {
-      await withTransaction(sequelize, (t) => sequelize.query("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?", { replacements: [row.id], transaction: t }));
-      const why = (err as Error)?.message ?? String(err);
-      if (attempts >= OUTBOX_MAX_LOCAL_ATTEMPTS) {
-        retryAt.delete(row.id);
-        done.delete(row.event_id);
-        svc.logger.error(`outbox: ${row.channel} ${row.event_id} failed ${attempts} times in-process; left unpublished (outbox id ${row.id}): ${why}`);
-      } else {
-        retryAt.set(row.id, Date.now() + localBackoffMs(attempts));
-        svc.logger.warn(`outbox: a consumer of ${row.channel} ${row.event_id} failed (attempt ${attempts}), will retry: ${why}`);
-      }
     }
   }
   return delivered;
+
+  async function deliverRows() {
+    for (const row of rows) {
+      if (svc.$outboxStopped) break;
+      const envelope = JSON.parse(row.payload) as EventEnvelope;
+      const handled = done.get(row.event_id) ?? new Set<string>();
+      done.set(row.event_id, handled);
+      const attempts = (row.attempts ?? 0) + 1;
+      try {
+        for (const consumer of localConsumers(svc.broker, row.channel)) {
+          if (handled.has(consumer.group)) continue;
+          const raw = { headers: { "x-event-id": row.event_id }, info: { redeliveryCount: row.attempts ?? 0 } };
+          try {
+            await deliverTo(consumer, svc.broker, envelope, raw);
+          } catch (err) {
+            const limit = Math.min(consumer.chan.maxRetries ?? OUTBOX_MAX_LOCAL_ATTEMPTS, OUTBOX_MAX_LOCAL_ATTEMPTS);
+            if (attempts < limit || !(await deadLetterLocally(svc, row, envelope, consumer.group, err, attempts))) throw err;
+            svc.logger.error(`outbox: group ${consumer.group} failed ${row.channel} ${row.event_id} ${attempts} times; dead-lettered: ${(err as Error)?.message ?? err}`);
+          }
+          handled.add(consumer.group);
+        }
+        published.push(row.id);
+        done.delete(row.event_id);
+        retryAt.delete(row.id);
+        delivered++;
+      } catch (err) {
+        await withTransaction(sequelize, (t) => sequelize.query("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?", { replacements: [row.id], transaction: t }));
+        const why = (err as Error)?.message ?? String(err);
+        if (attempts >= OUTBOX_MAX_LOCAL_ATTEMPTS) {
+          retryAt.delete(row.id);
+          done.delete(row.event_id);
+          svc.logger.error(`outbox: ${row.channel} ${row.event_id} failed ${attempts} times in-process; left unpublished (outbox id ${row.id}): ${why}`);
+        } else {
+          retryAt.set(row.id, Date.now() + localBackoffMs(attempts));
+          svc.logger.warn(`outbox: a consumer of ${row.channel} ${row.event_id} failed (attempt ${attempts}), will retry: ${why}`);
+        }
+      }
+    }
+  }
 }
