@@ -9,6 +9,7 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import AxeBuilder from "@axe-core/playwright";
+import type { Locator } from "@playwright/test";
 import { adminToken, apiCall, expect, test, type Page } from "./fixtures";
 
 const PNG_1X1 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
@@ -29,6 +30,20 @@ async function signIn(page: Page, username: string, password: string) {
 }
 
 const key = () => ({ "idempotency-key": crypto.randomUUID() });
+
+/**
+ * Pick an option in an antd dropdown (select, tree select, picker presets). On a busy machine a
+ * click during the dropdown's opening animation is sometimes dropped (the field stays empty): wait
+ * for the animation to settle, click, and open and click again until `picked` holds.
+ */
+async function pick(page: Page, open: Locator | (() => Promise<void>), option: Locator, picked: () => Promise<void>) {
+  await expect(async () => {
+    if (!(await option.isVisible())) await (typeof open === "function" ? open() : open.click());
+    await expect(page.locator("[class*='ant-slide-up-enter'], [class*='ant-slide-up-appear'], [class*='ant-slide-down-enter'], [class*='ant-slide-down-appear']")).toHaveCount(0, { timeout: 2_000 });
+    await option.click({ timeout: 2_000 });
+    await picked();
+  }).toPass({ timeout: 20_000 });
+}
 
 /** A customer with an address and wallet money, who orders `quantity` of `skuId` and pays from the wallet. */
 async function paidOrder(admin: string, skuId: number, quantity = 1) {
@@ -86,8 +101,9 @@ test("an admin runs the shop from the console and sees the dashboard move", asyn
   await page.getByRole("button", { name: "New product" }).click();
   const drawer = page.getByRole("dialog", { name: "New product" });
   await drawer.getByLabel(/^\*?\s*Title$/).fill(`Console teapot ${tag}`);
-  await drawer.getByLabel(/^\*?\s*Category$/).click();
-  await page.locator(".ant-select-tree-title", { hasText: `Console ${tag}` }).click();
+  await pick(page, drawer.getByLabel(/^\*?\s*Category$/), page.locator(".ant-select-tree-title", { hasText: `Console ${tag}` }), () =>
+    expect(drawer.locator(".ant-select", { hasText: `Console ${tag}` })).toBeVisible({ timeout: 1_000 }),
+  );
   await drawer.locator("input[type=file]").setInputFiles(PNG);
   await expect(drawer.locator(".ant-upload-list-item-done, .ant-upload-list-item img").first()).toBeVisible();
   await drawer.getByLabel(/^\*?\s*SKU\ code$/).fill(`TP-${tag}`);
@@ -213,15 +229,7 @@ async function newFlashSale(page: Page, v: { title: string; skuId: number; price
   await d.getByLabel(/^\*?\s*Units$/).fill(v.units);
   await d.getByLabel(/^\*?\s*Per buyer$/).fill(v.perBuyer);
   const window = d.getByLabel(/^\*?\s*Window$/);
-  const preset = page.locator(".ant-picker-dropdown .ant-picker-presets li", { hasText: v.preset });
-  // a click on a preset while the picker's opening animation runs was once ignored: wait for it
-  // to settle, and click again (same window) if the field is still empty
-  await expect(async () => {
-    if (!(await preset.isVisible())) await window.click();
-    await expect(page.locator(".ant-picker-dropdown[class*='-enter'], .ant-picker-dropdown[class*='-appear']")).toHaveCount(0, { timeout: 2_000 });
-    await preset.click({ timeout: 2_000 });
-    await expect(window).not.toHaveValue("", { timeout: 1_000 });
-  }).toPass({ timeout: 15_000 });
+  await pick(page, window, page.locator(".ant-picker-dropdown .ant-picker-presets li", { hasText: v.preset }), () => expect(window).not.toHaveValue("", { timeout: 1_000 }));
   await d.getByRole("button", { name: "Create" }).click();
   await expect(d).toBeHidden();
 }
@@ -341,8 +349,11 @@ async function batchMessage(page: Page, shot: (name: string) => Promise<void>, t
 
   // batch send to the three users; nickname is filled per recipient, the rest from the form
   await page.getByRole("tab", { name: "Batch send" }).click();
-  await page.getByLabel(/^\*?\s*Template$/).fill(code);
-  await page.locator(".ant-select-item-option", { hasText: code }).click();
+  const template = page.getByLabel(/^\*?\s*Template$/);
+  // a searchable select: typing the code brings the option into its (virtual) list
+  await pick(page, () => template.fill(code), page.locator(".ant-select-item-option", { hasText: code }), () =>
+    expect(page.getByRole("tabpanel", { name: "Batch send" }).locator(".ant-select", { hasText: `${code} (inbox)` })).toBeVisible({ timeout: 1_000 }),
+  );
   await page.getByLabel(/^\*?\s*User ids \(comma separated\)$/).fill(users.map((u) => u.id).join(", "));
   await page.getByLabel("Variable discount").fill("20%");
   await page.getByLabel("Variable until").fill("Sunday");
