@@ -1,14 +1,14 @@
 /**
  * Marketing: coupon templates (claimed counts; the API has no used count yet), promotions, and
- * flash sales with live figures (API.md "Seckill" — the seckill service is built in parallel:
- * the console calls its routes through `mall.raw` and says so when they are not there yet).
+ * flash sales with live figures (API.md "Seckill": accepted, ordered, paid, expired, remaining,
+ * refreshed every 3 s; an upcoming sale can be cancelled, its units go back to stock).
  */
 import { useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Alert, App, Button, DatePicker, Drawer, Form, Input, InputNumber, Popconfirm, Progress, Select, Space, Switch, Table, Tabs, Tag, Typography } from "antd";
-import type { Dayjs } from "dayjs";
+import dayjs, { type Dayjs } from "dayjs";
 import type { Schemas } from "../../../shared";
-import { describe, idempotencyKey, isApiError, mall, money, when } from "../api";
+import { describe, idempotencyKey, mall, money, TAG, when } from "../api";
 
 type Template = Schemas["CouponTemplate"];
 
@@ -132,88 +132,162 @@ function Promotions() {
   );
 }
 
-/** API.md "Seckill" (admin): the shapes the console relies on. */
-export interface SeckillEvent {
-  id: number;
+type FlashSale = Schemas["AdminSeckillEvent"];
+type Phase = FlashSale["status"];
+const PHASE_COLOUR: Record<Phase, string | undefined> = { upcoming: TAG.blue, active: TAG.green, ended: undefined, cancelled: TAG.red };
+const FIGURES = ["accepted", "ordered", "paid", "expired"] as const;
+/** The sale asks no less than the SKU's price when it was published: worth a second look. */
+const priceNotBelow = (e: FlashSale) => e.price >= e.originalPrice;
+
+/** Windows an operator picks most: starting now, or tomorrow morning. */
+const WINDOW_PRESETS = [
+  { label: "Now, for 1 hour", value: () => [dayjs(), dayjs().add(1, "hour")] as [Dayjs, Dayjs] },
+  { label: "Tomorrow 10:00–12:00", value: () => [dayjs().add(1, "day").hour(10).startOf("hour"), dayjs().add(1, "day").hour(12).startOf("hour")] as [Dayjs, Dayjs] },
+];
+
+interface SaleForm {
   skuId: number;
   title: string;
   price: number;
   quantity: number;
   perUserLimit: number;
-  startAt: string;
-  endAt: string;
-  status?: string;
-  figures?: { accepted: number; ordered: number; paid: number; expired: number; remaining: number };
-  accepted?: number;
-  ordered?: number;
-  paid?: number;
-  remaining?: number;
+  when: [Dayjs, Dayjs];
 }
-const figuresOf = (e: SeckillEvent) => e.figures ?? { accepted: e.accepted ?? 0, ordered: e.ordered ?? 0, paid: e.paid ?? 0, expired: 0, remaining: e.remaining ?? 0 };
+
+/** What the chosen SKU has in stock (a sale sets its units aside at once: 409 when short). */
+function SkuStock({ skuId }: { skuId: number | null | undefined }) {
+  const q = useQuery({
+    queryKey: ["stock", skuId],
+    enabled: !!skuId,
+    retry: false,
+    queryFn: () => mall.call(mall.api.GET("/api/v1/inventory/{skuId}", { params: { path: { skuId: skuId! } } })),
+  });
+  if (!skuId) return null;
+  if (q.error) return <Typography.Text type="danger">{describe(q.error)}</Typography.Text>;
+  return q.data ? <span data-testid="sku-available">{q.data.available} units available</span> : null;
+}
 
 function FlashSales() {
   const { message } = App.useApp();
   const qc = useQueryClient();
   const [open, setOpen] = useState(false);
+  const [status, setStatus] = useState<Phase | undefined>();
+  const [page, setPage] = useState(1);
+  const [warned, setWarned] = useState<{ title: string; warnings: string[] } | null>(null);
+  const [form] = Form.useForm<SaleForm>();
+  const skuId = Form.useWatch("skuId", form);
   const q = useQuery({
-    queryKey: ["seckill-events"],
-    queryFn: () => mall.raw<SeckillEvent[] | { items: SeckillEvent[] }>("GET", "/api/v1/admin/seckill/events"),
+    queryKey: ["seckill-events", status, page],
+    queryFn: () => mall.call(mall.api.GET("/api/v1/admin/seckill/events", { params: { query: { status, page, pageSize: 20 } } })),
     refetchInterval: 3_000, // live figures
-    retry: false,
   });
+  const refresh = () => void qc.invalidateQueries({ queryKey: ["seckill-events"] });
   const create = useMutation({
-    mutationFn: (v: { skuId: number; title: string; price: number; quantity: number; perUserLimit: number; when: [Dayjs, Dayjs] }) =>
-      mall.raw<SeckillEvent>("POST", "/api/v1/admin/seckill/events", {
-        headers: { "Idempotency-Key": idempotencyKey() },
-        body: { skuId: v.skuId, title: v.title, price: yuan(v.price), quantity: v.quantity, perUserLimit: v.perUserLimit, startAt: iso(v.when[0]), endAt: iso(v.when[1]) },
-      }),
-    onSuccess: () => { message.success("Flash sale created: its units are set aside from stock"); setOpen(false); void qc.invalidateQueries({ queryKey: ["seckill-events"] }); },
+    mutationFn: (v: SaleForm) =>
+      mall.call(
+        mall.api.POST("/api/v1/admin/seckill/events", {
+          headers: { "Idempotency-Key": idempotencyKey() },
+          body: { skuId: v.skuId, title: v.title, price: yuan(v.price), quantity: v.quantity, perUserLimit: v.perUserLimit, startAt: iso(v.when[0]), endAt: iso(v.when[1]) },
+        }),
+      ),
+    onSuccess: (e) => {
+      message.success(`Flash sale ${e.id} created: ${e.quantity} units set aside from stock`);
+      setWarned(e.warnings.length ? { title: e.title, warnings: e.warnings } : null);
+      setOpen(false);
+      refresh();
+    },
     onError: (err) => message.error(describe(err)),
   });
   const cancel = useMutation({
-    mutationFn: (id: number) => mall.raw("POST", `/api/v1/admin/seckill/events/${id}/cancel`),
-    onSuccess: () => void qc.invalidateQueries({ queryKey: ["seckill-events"] }),
+    mutationFn: (id: number) => mall.call(mall.api.POST("/api/v1/admin/seckill/events/{id}/cancel", { params: { path: { id } } })),
+    onSuccess: (e) => { message.success(`Flash sale ${e.id} cancelled: its units went back to stock`); refresh(); },
     onError: (err) => message.error(describe(err)),
   });
-  const missing = isApiError(q.error) && (q.error.status === 404 || q.error.status === 503);
-  const items = Array.isArray(q.data) ? q.data : (q.data?.items ?? []);
+  const figure = (k: (typeof FIGURES)[number] | "remaining", title: string) => ({
+    title,
+    align: "right" as const,
+    render: (_: unknown, e: FlashSale) => <span data-testid={k}>{e.figures[k]}</span>,
+  });
   return (
     <>
-      <Button type="primary" onClick={() => setOpen(true)} style={{ marginBottom: 16 }} disabled={missing}>New flash sale</Button>
-      {missing && <Alert type="info" showIcon message="Flash sales are not available on this shop yet (the seckill service is not running)." style={{ marginBottom: 16 }} />}
-      {q.error && !missing && <Alert type="error" showIcon message={describe(q.error)} />}
-      <Table
+      <Space style={{ marginBottom: 16 }} wrap>
+        <Button type="primary" onClick={() => { form.resetFields(); setOpen(true); }}>New flash sale</Button>
+        <Select<Phase>
+          aria-label="Status"
+          allowClear
+          placeholder="Any status"
+          style={{ width: 160 }}
+          value={status}
+          onChange={(v) => { setStatus(v); setPage(1); }}
+          options={(["upcoming", "active", "ended", "cancelled"] as const).map((p) => ({ value: p, label: p }))}
+        />
+      </Space>
+      {warned && (
+        <Alert
+          type="warning"
+          showIcon
+          closable
+          onClose={() => setWarned(null)}
+          style={{ marginBottom: 16 }}
+          message={`“${warned.title}” was created, but look again:`}
+          description={<ul style={{ margin: 0 }}>{warned.warnings.map((w) => <li key={w}>{w}</li>)}</ul>}
+        />
+      )}
+      {q.error && <Alert type="error" showIcon message={describe(q.error)} style={{ marginBottom: 16 }} />}
+      <Table<FlashSale>
         rowKey="id"
         loading={q.isLoading}
-        dataSource={items}
+        dataSource={q.data?.items ?? []}
+        pagination={{ current: page, pageSize: 20, total: q.data?.total ?? 0, onChange: setPage, showSizeChanger: false }}
         columns={[
-          { title: "Title", dataIndex: "title" },
-          { title: "SKU", dataIndex: "skuId" },
-          { title: "Price", dataIndex: "price", render: (v: number) => money(v) },
-          { title: "Window", render: (_: unknown, e: SeckillEvent) => `${when(e.startAt)} – ${when(e.endAt)}` },
-          { title: "Accepted", render: (_: unknown, e: SeckillEvent) => figuresOf(e).accepted, align: "right" },
-          { title: "Ordered", render: (_: unknown, e: SeckillEvent) => figuresOf(e).ordered, align: "right" },
-          { title: "Paid", render: (_: unknown, e: SeckillEvent) => figuresOf(e).paid, align: "right" },
-          { title: "Remaining", render: (_: unknown, e: SeckillEvent) => <Space><span data-testid={`remaining-${e.id}`}>{figuresOf(e).remaining}</span><Progress size="small" percent={Math.round(((e.quantity - figuresOf(e).remaining) / Math.max(1, e.quantity)) * 100)} style={{ width: 80 }} /></Space> },
+          { title: "Title", render: (_: unknown, e) => <Space direction="vertical" size={0}><span>{e.title}</span><Typography.Text type="secondary">#{e.id} · SKU {e.skuId}</Typography.Text></Space> },
           {
-            title: "",
-            render: (_: unknown, e: SeckillEvent) =>
-              new Date(e.startAt) > new Date() ? (
-                <Popconfirm title="Cancel this flash sale? Its units go back to stock." onConfirm={() => cancel.mutate(e.id)}>
-                  <Button size="small" danger>Cancel</Button>
+            title: "Price",
+            render: (_: unknown, e) => (
+              <Space direction="vertical" size={0}>
+                <span>{money(e.price, e.currency)}</span>
+                <Typography.Text type="secondary" delete={!priceNotBelow(e)}>{money(e.originalPrice, e.currency)}</Typography.Text>
+                {priceNotBelow(e) && <Tag color={TAG.orange} data-testid="price-warning">not below the SKU's price</Tag>}
+              </Space>
+            ),
+          },
+          { title: "Units", render: (_: unknown, e) => <Space direction="vertical" size={0}><span>{e.quantity}</span><Typography.Text type="secondary">≤ {e.perUserLimit} each</Typography.Text></Space> },
+          { title: "Window", render: (_: unknown, e) => <Space direction="vertical" size={0}><span>{when(e.startAt)}</span><span>{when(e.endAt)}</span></Space> },
+          { title: "Status", dataIndex: "status", render: (p: Phase) => <Tag color={PHASE_COLOUR[p]} data-testid="status">{p}</Tag> },
+          figure("accepted", "Accepted"),
+          figure("ordered", "Ordered"),
+          figure("paid", "Paid"),
+          figure("expired", "Expired"),
+          {
+            title: "Remaining",
+            render: (_: unknown, e) => (
+              <Space>
+                <span data-testid="remaining">{e.figures.remaining}</span>
+                <Progress size="small" aria-label={`${e.title}: share taken`} percent={Math.round((e.figures.accepted / Math.max(1, e.quantity)) * 100)} style={{ width: 80 }} />
+              </Space>
+            ),
+          },
+          {
+            title: "Actions",
+            render: (_: unknown, e) =>
+              e.status === "upcoming" ? (
+                <Popconfirm title="Cancel this flash sale? Its units go back to stock." okText="Cancel the sale" cancelText="Keep it" onConfirm={() => cancel.mutate(e.id)}>
+                  <Button size="small" danger loading={cancel.isPending && cancel.variables === e.id}>Cancel</Button>
                 </Popconfirm>
+              ) : e.returnedUnits !== null ? (
+                <Typography.Text type="secondary">{e.returnedUnits} back to stock</Typography.Text>
               ) : null,
           },
         ]}
       />
-      <Drawer open={open} title="New flash sale" width={480} onClose={() => setOpen(false)} destroyOnHidden>
-        <Form layout="vertical" onFinish={(v) => create.mutate(v)} initialValues={{ perUserLimit: 1 }}>
-          <Form.Item name="title" label="Title" rules={[{ required: true, message: "A title" }]}><Input /></Form.Item>
-          <Form.Item name="skuId" label="SKU id" rules={[{ required: true, message: "Which SKU" }]}><InputNumber min={1} precision={0} /></Form.Item>
-          <Form.Item name="price" label="Flash price (¥)" rules={[{ required: true }]}><InputNumber min={0.01} step={0.01} /></Form.Item>
-          <Form.Item name="quantity" label="Units" rules={[{ required: true }]}><InputNumber min={1} precision={0} /></Form.Item>
-          <Form.Item name="perUserLimit" label="Per buyer" rules={[{ required: true }]}><InputNumber min={1} precision={0} /></Form.Item>
-          <Form.Item name="when" label="Window" rules={[{ required: true, message: "When" }]}><DatePicker.RangePicker showTime /></Form.Item>
+      <Drawer open={open} title="New flash sale" width={480} onClose={() => setOpen(false)} forceRender>
+        <Form<SaleForm> form={form} layout="vertical" onFinish={(v) => create.mutate(v)} initialValues={{ perUserLimit: 1 }}>
+          <Form.Item name="title" label="Title" rules={[{ required: true, message: "A title" }]}><Input maxLength={128} /></Form.Item>
+          <Form.Item name="skuId" label="SKU id" rules={[{ required: true, message: "Which SKU" }]} extra={<SkuStock skuId={skuId} />}><InputNumber min={1} precision={0} /></Form.Item>
+          <Form.Item name="price" label="Flash price (¥)" rules={[{ required: true, message: "A price" }]}><InputNumber min={0} step={0.01} precision={2} /></Form.Item>
+          <Form.Item name="quantity" label="Units" rules={[{ required: true, message: "How many units" }]}><InputNumber min={1} precision={0} /></Form.Item>
+          <Form.Item name="perUserLimit" label="Per buyer" rules={[{ required: true, message: "How many per buyer" }]}><InputNumber min={1} max={1000} precision={0} /></Form.Item>
+          <Form.Item name="when" label="Window" rules={[{ required: true, message: "When" }]}><DatePicker.RangePicker showTime={{ format: "HH:mm" }} format="YYYY-MM-DD HH:mm" presets={WINDOW_PRESETS} /></Form.Item>
           <Button type="primary" htmlType="submit" loading={create.isPending}>Create</Button>
         </Form>
       </Drawer>
