@@ -288,7 +288,7 @@ describe.each(shapes)("checkout with marketing (%s)", (_name, opts) => {
     const req = (await http.post(`orders/${o.orderNo}/refund`, { reason: "too big" }, { token: b.token })).body.data;
     expect((await http.post(`admin/refunds/${req.id}/approve`, {}, { token: admin })).status).toBe(200);
     await waitFor(async () => (await http.get(`orders/${o.orderNo}`, { token: b.token })).body.data.status === "REFUNDED", { what: "refunded" });
-    expect(await outbox("order.refunded", o.orderNo)).toEqual([{ orderNo: o.orderNo, userId: b.id, refundId: req.id, amount: 7100, payable: 7100, source: "NORMAL", holds }]);
+    expect(await outbox("order.refunded", o.orderNo)).toEqual([{ orderNo: o.orderNo, userId: b.id, refundId: req.id, amount: 7100, payable: 7100, source: "NORMAL", holds, restock: true }]);
     await waitFor(() => ["order.paid", "order.refunded"].every((ch) => delivered.some((d) => d.channel === ch && d.data.orderNo === o.orderNo)), { what: "paid and refunded delivered" });
   });
 
