@@ -154,8 +154,8 @@ function Shell() {
 export function App() {
   return (
     <ConfigProvider
-      // antd's default link blue and grey secondary text are under WCAG AA contrast on white
-      theme={{ token: { colorPrimary: "#1554ad", colorLink: "#1554ad", colorTextDescription: "rgba(0, 0, 0, 0.65)", colorTextTertiary: "rgba(0, 0, 0, 0.65)", colorTextPlaceholder: "rgba(0, 0, 0, 0.6)", colorError: "#cf1322" } }}
+      // antd's default link blue, danger red and grey secondary text are under WCAG AA contrast on white
+      theme={{ token: { colorPrimary: "#1554ad", colorLink: "#1554ad", colorError: "#cf1322", colorTextDescription: "rgba(0, 0, 0, 0.65)", colorTextTertiary: "rgba(0, 0, 0, 0.65)", colorTextPlaceholder: "rgba(0, 0, 0, 0.6)" } }}
     >
       <AntApp>
         <QueryClientProvider client={queryClient}>

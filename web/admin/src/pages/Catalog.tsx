@@ -1,29 +1,22 @@
 /**
  * Catalog: products (search, on/off sale one by one or in bulk, create with SKUs, starting stock
- * and images uploaded with a preview), the category tree (drag a category onto another to move
- * it), brands.
+ * and images uploaded with a preview; edit a product, its SKUs and add SKUs in a drawer that the
+ * address keeps open: ?edit=<id>), the category tree (drag a category onto another to move it,
+ * rename), brands (rename), and the search synonyms.
  */
 import { useState } from "react";
+import { useSearchParams } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { App, Button, Drawer, Flex, Form, Input, InputNumber, Popconfirm, Select, Space, Table, Tabs, Tag, Tree, TreeSelect, Typography, Upload, type UploadFile } from "antd";
+import { App, Button, Drawer, Flex, Form, Input, InputNumber, Popconfirm, Select, Space, Table, Tabs, Tag, Tree, TreeSelect, Typography, type UploadFile } from "antd";
 import { MinusCircleOutlined, PlusOutlined } from "@ant-design/icons";
 import type { Schemas } from "../../../shared";
-import { describe, idempotencyKey, mall, money, uploadImage, TAG } from "../api";
+import { describe, idempotencyKey, mall, money, TAG } from "../api";
+import { ImagesField, imageUrls, parseAttrs, RenameDialog, toFen, treeData, useBrands, useCategories, type TreeNode } from "./catalog-common";
+import { EditProduct } from "./CatalogProductEdit";
+import Synonyms from "./CatalogSynonyms";
 
 type Category = Schemas["CategoryNode"];
 type Status = "ON_SALE" | "OFF_SALE";
-
-const useCategories = () => useQuery({ queryKey: ["categories"], queryFn: () => mall.call(mall.api.GET("/api/v1/categories")) });
-const useBrands = () => useQuery({ queryKey: ["brands"], queryFn: () => mall.call(mall.api.GET("/api/v1/brands")) });
-
-interface TreeNode {
-  title: string;
-  value: number;
-  key: number;
-  children: TreeNode[];
-}
-const treeData = (nodes: Category[]): TreeNode[] =>
-  nodes.map((n) => ({ title: n.name, value: n.id, key: n.id, children: treeData(n.children ?? []) }));
 
 function Products() {
   const { message } = App.useApp();
@@ -33,6 +26,15 @@ function Products() {
   const [page, setPage] = useState(1);
   const [selected, setSelected] = useState<number[]>([]);
   const [creating, setCreating] = useState(false);
+  const [params, setParams] = useSearchParams();
+  const editing = Number(params.get("edit")) || null;
+  const setEditing = (id: number | null) =>
+    setParams((ps) => {
+      const next = new URLSearchParams(ps);
+      if (id) next.set("edit", String(id));
+      else next.delete("edit");
+      return next;
+    });
   const list = useQuery({
     queryKey: ["products", q, status, page],
     queryFn: () => mall.call(mall.api.GET("/api/v1/products", { params: { query: { q: q || undefined, status, page, pageSize: 20, sort: "newest" } } })),
@@ -50,6 +52,7 @@ function Products() {
     onSettled: () => {
       setSelected([]);
       void qc.invalidateQueries({ queryKey: ["products"] });
+      void qc.invalidateQueries({ queryKey: ["product"] });
     },
   });
   return (
@@ -83,14 +86,20 @@ function Products() {
           {
             title: "",
             render: (_: unknown, p) => (
-              <Button size="small" onClick={() => setStatuses.mutate({ ids: [p.id], to: p.status === "ON_SALE" ? "OFF_SALE" : "ON_SALE" })}>
-                {p.status === "ON_SALE" ? "Take off sale" : "Put on sale"}
-              </Button>
+              <Space>
+                <Button size="small" aria-label={`Edit ${p.title}`} onClick={() => setEditing(p.id)}>
+                  Edit
+                </Button>
+                <Button size="small" onClick={() => setStatuses.mutate({ ids: [p.id], to: p.status === "ON_SALE" ? "OFF_SALE" : "ON_SALE" })}>
+                  {p.status === "ON_SALE" ? "Take off sale" : "Put on sale"}
+                </Button>
+              </Space>
             ),
           },
         ]}
       />
       <NewProduct open={creating} onClose={() => setCreating(false)} />
+      <EditProduct id={editing} onClose={() => setEditing(null)} />
     </>
   );
 }
@@ -110,15 +119,6 @@ interface ProductForm {
   status: Status;
   skus: SkuRow[];
 }
-
-/** "color=red, size=L" → { color: "red", size: "L" } */
-const parseAttrs = (v = "") =>
-  Object.fromEntries(
-    v
-      .split(",")
-      .map((p) => p.split("=").map((x) => x.trim()))
-      .filter(([k, val]) => k && val),
-  ) as Record<string, string>;
 
 function NewProduct({ open, onClose }: { open: boolean; onClose: () => void }) {
   const { message } = App.useApp();
@@ -140,8 +140,8 @@ function NewProduct({ open, onClose }: { open: boolean; onClose: () => void }) {
             categoryId: v.categoryId,
             brandId: v.brandId,
             status: v.status,
-            images: images.map((f) => f.url).filter((u): u is string => !!u),
-            skus: v.skus.map((s) => ({ skuCode: s.skuCode, attrs: parseAttrs(s.attrs), price: Math.round(s.price * 100), stock: s.stock })),
+            images: imageUrls(images),
+            skus: v.skus.map((s) => ({ skuCode: s.skuCode, attrs: parseAttrs(s.attrs), price: toFen(s.price), stock: s.stock })),
           },
         }),
       ),
@@ -178,30 +178,7 @@ function NewProduct({ open, onClose }: { open: boolean; onClose: () => void }) {
           </Form.Item>
         </Space>
         <Form.Item label="Images">
-          <Upload
-            listType="picture-card"
-            accept="image/png,image/jpeg,image/webp,image/gif"
-            fileList={images}
-            onRemove={(f) => setImages((xs) => xs.filter((x) => x.uid !== f.uid))}
-            customRequest={async ({ file, onSuccess, onError }) => {
-              const f = file as File & { uid: string };
-              setImages((xs) => [...xs, { uid: f.uid, name: f.name, status: "uploading" }]);
-              try {
-                const url = await uploadImage(f);
-                setImages((xs) => xs.map((x) => (x.uid === f.uid ? { ...x, status: "done", url, thumbUrl: url } : x)));
-                onSuccess?.(url);
-              } catch (err) {
-                setImages((xs) => xs.map((x) => (x.uid === f.uid ? { ...x, status: "error" } : x)));
-                message.error(`Upload failed: ${(err as Error).message}`);
-                onError?.(err as Error);
-              }
-            }}
-          >
-            <button type="button" style={{ border: 0, background: "none" }} aria-label="Upload an image">
-              <PlusOutlined />
-              <div>Upload</div>
-            </button>
-          </Upload>
+          <ImagesField value={images} onChange={setImages} />
         </Form.Item>
         <Typography.Text strong>SKUs</Typography.Text>
         <Form.List name="skus">
@@ -246,6 +223,7 @@ function Categories() {
   const categories = useCategories();
   const [name, setName] = useState("");
   const [parentId, setParentId] = useState<number | undefined>();
+  const [renaming, setRenaming] = useState<{ id: number; name: string } | null>(null);
   const refresh = () => void qc.invalidateQueries({ queryKey: ["categories"] });
   const fail = (err: unknown) => message.error(describe(err));
   const add = useMutation({
@@ -277,6 +255,9 @@ function Categories() {
               title: (
                 <Space>
                   {n.title}
+                  <Button size="small" type="link" aria-label={`Rename ${n.title}`} onClick={() => setRenaming({ id: n.key, name: n.title })}>
+                    rename
+                  </Button>
                   <Popconfirm title="Delete this category?" onConfirm={() => remove.mutate(n.key)}>
                     <Button size="small" type="link" danger aria-label={`Delete ${n.title}`}>
                       delete
@@ -312,6 +293,15 @@ function Categories() {
           Add category
         </Button>
       </Space>
+      <RenameDialog
+        what="category"
+        target={renaming}
+        onClose={() => setRenaming(null)}
+        rename={async (id, to) => {
+          await mall.call(mall.api.PATCH("/api/v1/categories/{id}", { params: { path: { id } }, body: { name: to } }));
+          refresh();
+        }}
+      />
     </Flex>
   );
 }
@@ -321,6 +311,7 @@ function Brands() {
   const qc = useQueryClient();
   const brands = useBrands();
   const [name, setName] = useState("");
+  const [renaming, setRenaming] = useState<{ id: number; name: string } | null>(null);
   const refresh = () => void qc.invalidateQueries({ queryKey: ["brands"] });
   const add = useMutation({
     mutationFn: () => mall.call(mall.api.POST("/api/v1/brands", { headers: { "Idempotency-Key": idempotencyKey() }, body: { name } })),
@@ -351,26 +342,55 @@ function Brands() {
           {
             title: "",
             render: (_: unknown, b) => (
-              <Popconfirm title="Delete this brand?" onConfirm={() => remove.mutate(b.id)}>
-                <Button size="small" danger>
-                  Delete
+              <Space>
+                <Button size="small" aria-label={`Rename ${b.name}`} onClick={() => setRenaming({ id: b.id, name: b.name })}>
+                  Rename
                 </Button>
-              </Popconfirm>
+                <Popconfirm title="Delete this brand?" onConfirm={() => remove.mutate(b.id)}>
+                  <Button size="small" danger aria-label={`Delete ${b.name}`}>
+                    Delete
+                  </Button>
+                </Popconfirm>
+              </Space>
             ),
           },
         ]}
+      />
+      <RenameDialog
+        what="brand"
+        target={renaming}
+        onClose={() => setRenaming(null)}
+        rename={async (id, to) => {
+          await mall.call(mall.api.PATCH("/api/v1/brands/{id}", { params: { path: { id } }, body: { name: to } }));
+          refresh();
+          // product pages show the brand's name
+          void qc.invalidateQueries({ queryKey: ["product"] });
+        }}
       />
     </>
   );
 }
 
+const TABS = ["products", "categories", "brands", "synonyms"];
+
 export default function Catalog() {
+  const [params, setParams] = useSearchParams();
+  const tab = TABS.includes(params.get("tab") ?? "") ? params.get("tab")! : "products";
   return (
     <>
       <Typography.Title level={1} style={{ fontSize: 22 }}>
         Catalog
       </Typography.Title>
-      <Tabs items={[{ key: "products", label: "Products", children: <Products /> }, { key: "categories", label: "Categories", children: <Categories /> }, { key: "brands", label: "Brands", children: <Brands /> }]} />
+      <Tabs
+        activeKey={tab}
+        onChange={(k) => setParams(k === "products" ? {} : { tab: k })}
+        items={[
+          { key: "products", label: "Products", children: <Products /> },
+          { key: "categories", label: "Categories", children: <Categories /> },
+          { key: "brands", label: "Brands", children: <Brands /> },
+          { key: "synonyms", label: "Search synonyms", children: <Synonyms /> },
+        ]}
+      />
     </>
   );
 }
