@@ -9,4 +9,6 @@ module.exports = {
   // fails the run when a suite leaves streams, databases or Redis keys behind
   globalSetup: "<rootDir>/test/helpers/global-setup.ts",
   globalTeardown: "<rootDir>/test/helpers/global-teardown.ts",
+  // runs the seckill kill -9 test first (test/helpers/sequencer.js says why)
+  testSequencer: "<rootDir>/test/helpers/sequencer.js",
 };

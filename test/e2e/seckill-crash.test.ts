@@ -44,6 +44,12 @@ describe("seckill: kill -9 of a seckill node (cluster, 3 processes)", () => {
       what: `${accepted.length} tickets ordered`,
       timeout: 180_000,
       interval: 500,
+    }).catch(async (err) => {
+      // say where the tickets stand and what the seckill nodes logged, to tell a stranded
+      // redelivery from a slow one
+      const states = await db.query("SELECT status, COUNT(*) AS n FROM seckill_tickets WHERE event_id = ? GROUP BY status", { replacements: [saleId], type: QueryTypes.SELECT });
+      const logs = ["seckill-a", "seckill-b"].map((n) => `--- ${n}\n${cluster.log(n).slice(-4000)}`).join("\n");
+      throw new Error(`${(err as Error).message}; ticket states ${JSON.stringify(states)}\n${logs}`);
     });
     const tickets = await db.query<{ ticket: string; user_id: number; order_no: string }>("SELECT ticket, user_id, order_no FROM seckill_tickets WHERE event_id = ?", {
       replacements: [saleId],
