@@ -13,17 +13,8 @@ import { BUILTINS, BuiltinTemplate, DEFAULT_LOCALE, LOCALES } from "./domain/def
 import { Compiled, MAX_TEMPLATE_BYTES, TemplateSyntaxError, byteLength, compile, placeholders } from "./domain/render";
 import type { TemplateDto } from "./messages.contracts";
 
-/** A template in effect for one code and locale. */
-export interface Effective {
-  code: string;
-  channel: Channel;
-  locale: Locale;
-  category: Category;
-  subject: string;
-  body: string;
-  enabled: boolean;
-  builtin: boolean;
-  overridden: boolean;
+/** A template in effect for one code and locale: the answer's fields, with its own limits. */
+export interface Effective extends Omit<TemplateDto, "variables" | "updatedAt"> {
   /** built-in: the variables its notification provides; else null */
   allowed: readonly string[] | null;
   updatedAt: Date | null;

@@ -15,7 +15,7 @@ import { requestHash } from "./domain/idempotency";
 import { priceOrder } from "./domain/pricing";
 import { OrderHost, addressSnapshot, createClaimedOrder, oncePerKey } from "./create-order";
 import { fetchOffers } from "./offers";
-import { CreateOrderLine, CreateOrderResult, OrderLineItem, QuoteDto, QuoteParams } from "./orders.contracts";
+import { CreateOrderLine, CreateOrderResult, OrderLineItem, QuoteDto, QuoteParams, sellableSnapshot } from "./orders.contracts";
 import { callAction } from "../shared/actions";
 import { UserCalls } from "../users/users.contracts";
 import { CartCalls } from "../cart/cart.contracts";
@@ -47,21 +47,7 @@ async function catalogLines(ctx: Ctx<unknown>, items: OrderLineItem[]): Promise<
   const bySku = new Map(skus.map((s) => [s.skuId, s]));
   return items.map((l) => {
     const sku = bySku.get(l.skuId);
-    if (!sku) throw bizError("SKU_NOT_FOUND", `SKU ${l.skuId} does not exist`, { skuId: l.skuId });
-    if (sku.status !== "ON_SALE") throw bizError("PRODUCT_OFF_SALE", `SKU ${l.skuId} is not on sale`, { skuId: l.skuId });
-    return {
-      skuId: sku.skuId,
-      productId: sku.productId,
-      categoryId: sku.categoryId,
-      categoryPath: sku.categoryPath,
-      skuCode: sku.skuCode,
-      title: sku.title,
-      attrs: sku.attrs ?? {},
-      imageUrl: sku.imageUrl ?? null,
-      unitPrice: sku.price,
-      currency: sku.currency,
-      quantity: l.quantity,
-    };
+    return { ...sellableSnapshot(sku, l.skuId), unitPrice: sku!.price, quantity: l.quantity };
   });
 }
 

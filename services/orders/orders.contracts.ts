@@ -6,6 +6,8 @@ import { Page, s, schemaOf } from "../shared/schema";
 import { ORDER_STATUSES, OrderStatus } from "./domain/order-state";
 import type { AppliedCoupon, AppliedPromotion, Offers, Totals } from "./domain/pricing";
 import { action } from "../shared/actions";
+import { bizError } from "../shared/errors";
+import type { SkuSnapshot } from "../catalog/catalog.contracts";
 
 export type { OrderStatus };
 
@@ -221,6 +223,29 @@ export interface CreateOrderLine {
   unitPrice: number;
   currency: string;
   quantity: number;
+}
+
+/** What an order line keeps of its SKU, before its price and quantity. */
+export type OrderLineSnapshot = Omit<CreateOrderLine, "unitPrice" | "quantity">;
+
+/**
+ * The order-line snapshot of a SKU from `catalog.getSkus`, which must exist and be on sale now
+ * (checkout's lines, a flash sale's SKU): SKU_NOT_FOUND / PRODUCT_OFF_SALE otherwise.
+ */
+export function sellableSnapshot(sku: SkuSnapshot | undefined, skuId: number): OrderLineSnapshot {
+  if (!sku) throw bizError("SKU_NOT_FOUND", `SKU ${skuId} does not exist`, { skuId });
+  if (sku.status !== "ON_SALE") throw bizError("PRODUCT_OFF_SALE", `SKU ${skuId} is not on sale`, { skuId });
+  return {
+    skuId: sku.skuId,
+    productId: sku.productId,
+    categoryId: sku.categoryId,
+    categoryPath: sku.categoryPath,
+    skuCode: sku.skuCode,
+    title: sku.title,
+    attrs: sku.attrs ?? {},
+    imageUrl: sku.imageUrl ?? null,
+    currency: sku.currency,
+  };
 }
 export interface CreateOrderParams {
   userId: number;

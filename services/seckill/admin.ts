@@ -20,6 +20,7 @@ import { bizError, validationError } from "../shared/errors";
 import { runUpdate } from "../shared/db";
 import { CatalogCalls } from "../catalog/catalog.contracts";
 import { InventoryCalls } from "../inventory/inventory.contracts";
+import { sellableSnapshot } from "../orders/orders.contracts";
 import { draftProblems, draftWarnings, overlaps, phaseOf } from "./domain/sale-rules";
 import { EventRow, SaleDb, rowOf } from "./sale-db";
 import { AdminSeckillEventDto, CreateSeckillEventParams, EventPhase, SeckillEventDto, holdReference } from "./seckill.contracts";
@@ -76,20 +77,8 @@ export async function createEvent(h: AdminHost, p: CreateSeckillEventParams & { 
   const problems = draftProblems(draft);
   if (problems.length) throw validationError(problems);
   const [sku] = await callAction(h.broker, CatalogCalls.getSkus, { ids: [p.skuId] });
-  if (!sku) throw bizError("SKU_NOT_FOUND", `SKU ${p.skuId} does not exist`, { skuId: p.skuId });
-  if (sku.status !== "ON_SALE") throw bizError("PRODUCT_OFF_SALE", `SKU ${p.skuId} is not on sale`, { skuId: p.skuId });
+  const snapshot = sellableSnapshot(sku, p.skuId);
   await assertNoOverlap(h, p.skuId, draft, null);
-  const snapshot = {
-    skuId: sku.skuId,
-    productId: sku.productId,
-    categoryId: sku.categoryId,
-    categoryPath: sku.categoryPath,
-    skuCode: sku.skuCode,
-    title: sku.title,
-    attrs: sku.attrs ?? {},
-    imageUrl: sku.imageUrl ?? null,
-    currency: sku.currency,
-  };
   const s = h.db.sequelize;
   const eventId = await h.db.insertEvent({
     skuId: p.skuId,
@@ -127,7 +116,7 @@ export async function createEvent(h: AdminHost, p: CreateSeckillEventParams & { 
   const ev = (await h.db.event(eventId))!;
   await h.store.load(loadWindow(ev), { pool: ev.quantity, buyers: {}, tickets: {}, closedRemaining: null, accepted: 0 });
   h.onChanged(eventId);
-  return adminDto(h, ev, draftWarnings(draft, sku.price));
+  return adminDto(h, ev, draftWarnings(draft, sku.price, sku.currency));
 }
 
 async function assertNoOverlap(h: AdminHost, skuId: number, w: { startAt: Date; endAt: Date }, self: number | null) {

@@ -20,7 +20,7 @@
 import type { ServiceBroker } from "moleculer";
 import { callAction } from "../shared/actions";
 import { isFinalClientError } from "../orders/holds";
-import { OrderCalls, CreateOrderLine, SeckillOrderParams } from "../orders/orders.contracts";
+import { OrderCalls, OrderLineSnapshot, SeckillOrderParams } from "../orders/orders.contracts";
 import { InventoryCalls } from "../inventory/inventory.contracts";
 import { Batcher, ItemFailure } from "./batcher";
 import { EventRow, SaleDb, TicketRow } from "./sale-db";
@@ -35,8 +35,6 @@ export interface WriterHost {
   logger: { info(m: string): void; warn(m: string): void; error(m: string): void };
   onWritten(n: number): void;
 }
-
-type Snapshot = Omit<CreateOrderLine, "unitPrice" | "quantity">;
 
 export class OrderWriter {
   private claims: Batcher<AcceptedTicket, TicketRow>;
@@ -107,7 +105,7 @@ export class OrderWriter {
     }
     let orderNo: string;
     try {
-      const snap = JSON.parse(ev.skuSnapshot) as Snapshot;
+      const snap = JSON.parse(ev.skuSnapshot) as OrderLineSnapshot;
       orderNo = await this.orders.add({
         userId: msg.userId,
         idempotencyKey: `seckill:${msg.ticket}`,

@@ -11,7 +11,7 @@ import { App, Button, Drawer, Flex, Form, Input, InputNumber, Popconfirm, Select
 import { MinusCircleOutlined, PlusOutlined } from "@ant-design/icons";
 import type { Schemas } from "../../../shared";
 import { describe, idempotencyKey, mall, money, TAG } from "../api";
-import { ImagesField, imageUrls, parseAttrs, RenameDialog, toFen, treeData, useBrands, useCategories, type TreeNode } from "./catalog-common";
+import { ProductFieldInputs, imageUrls, parseAttrs, RenameDialog, toFen, treeData, useBrands, useCategories, type TreeNode } from "./catalog-common";
 import { EditProduct } from "./CatalogProductEdit";
 import Synonyms from "./CatalogSynonyms";
 
@@ -125,8 +125,6 @@ function NewProduct({ open, onClose }: { open: boolean; onClose: () => void }) {
   const qc = useQueryClient();
   const [form] = Form.useForm<ProductForm>();
   const [images, setImages] = useState<UploadFile[]>([]);
-  const categories = useCategories();
-  const brands = useBrands();
   const [key] = useState(idempotencyKey);
   const create = useMutation({
     mutationFn: (v: ProductForm) =>
@@ -157,29 +155,7 @@ function NewProduct({ open, onClose }: { open: boolean; onClose: () => void }) {
   return (
     <Drawer title="New product" open={open} onClose={onClose} width={640} destroyOnHidden>
       <Form form={form} layout="vertical" onFinish={(v) => create.mutate(v)} initialValues={{ status: "ON_SALE", skus: [{ skuCode: "", attrs: "", price: 0, stock: 0 }] }}>
-        <Form.Item label="Title" name="title" rules={[{ required: true, message: "A title is required" }]}>
-          <Input maxLength={200} />
-        </Form.Item>
-        <Form.Item label="Subtitle" name="subtitle">
-          <Input maxLength={200} />
-        </Form.Item>
-        <Form.Item label="Description" name="description">
-          <Input.TextArea rows={3} />
-        </Form.Item>
-        <Space wrap>
-          <Form.Item label="Category" name="categoryId" rules={[{ required: true, message: "Pick a category" }]}>
-            <TreeSelect style={{ width: 240 }} treeData={treeData(categories.data ?? [])} treeDefaultExpandAll placeholder="Category" />
-          </Form.Item>
-          <Form.Item label="Brand" name="brandId">
-            <Select style={{ width: 200 }} allowClear placeholder="Brand" options={(brands.data ?? []).map((b) => ({ value: b.id, label: b.name }))} />
-          </Form.Item>
-          <Form.Item label="Status" name="status">
-            <Select style={{ width: 140 }} options={[{ value: "ON_SALE", label: "On sale" }, { value: "OFF_SALE", label: "Off sale" }]} />
-          </Form.Item>
-        </Space>
-        <Form.Item label="Images">
-          <ImagesField value={images} onChange={setImages} />
-        </Form.Item>
+        <ProductFieldInputs images={images} setImages={setImages} />
         <Typography.Text strong>SKUs</Typography.Text>
         <Form.List name="skus">
           {(fields, { add, remove }) => (

@@ -6,11 +6,11 @@
  */
 import { useEffect, useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { Alert, App, Button, Divider, Drawer, Flex, Form, Input, InputNumber, Select, Space, Spin, Table, TreeSelect, Typography, type UploadFile } from "antd";
+import { Alert, App, Button, Divider, Drawer, Flex, Form, Input, InputNumber, Space, Spin, Table, Typography, type UploadFile } from "antd";
 import { PlusOutlined } from "@ant-design/icons";
 import type { Schemas } from "../../../shared";
 import { describe, idempotencyKey, mall, money } from "../api";
-import { ImagesField, formatAttrs, imageFiles, imageUrls, parseAttrs, showFieldErrors, toFen, toYuan, treeData, useBrands, useCategories } from "./catalog-common";
+import { ProductFieldInputs, formatAttrs, imageFiles, imageUrls, parseAttrs, showFieldErrors, toFen, toYuan } from "./catalog-common";
 
 type Product = Schemas["ProductDetail"];
 type Sku = Schemas["Sku"];
@@ -52,8 +52,6 @@ function ProductFields({ p }: { p: Product }) {
   const qc = useQueryClient();
   const [form] = Form.useForm<FieldsForm>();
   const [images, setImages] = useState<UploadFile[]>(() => imageFiles(p.images));
-  const categories = useCategories();
-  const brands = useBrands();
   const save = useMutation({
     mutationFn: (v: FieldsForm) =>
       mall.call(
@@ -88,29 +86,7 @@ function ProductFields({ p }: { p: Product }) {
       onFinish={(v) => save.mutate(v)}
       initialValues={{ title: p.title, subtitle: p.subtitle, description: p.description, categoryId: p.categoryId, brandId: p.brandId, status: p.status }}
     >
-      <Form.Item label="Title" name="title" rules={[{ required: true, whitespace: true, message: "A title is required" }]}>
-        <Input maxLength={200} />
-      </Form.Item>
-      <Form.Item label="Subtitle" name="subtitle">
-        <Input maxLength={300} />
-      </Form.Item>
-      <Form.Item label="Description" name="description">
-        <Input.TextArea rows={4} maxLength={20_000} />
-      </Form.Item>
-      <Space wrap>
-        <Form.Item label="Category" name="categoryId" rules={[{ required: true, message: "Pick a category" }]}>
-          <TreeSelect style={{ width: 240 }} treeData={treeData(categories.data ?? [])} treeDefaultExpandAll placeholder="Category" />
-        </Form.Item>
-        <Form.Item label="Brand" name="brandId">
-          <Select style={{ width: 200 }} allowClear placeholder="No brand" options={(brands.data ?? []).map((b) => ({ value: b.id, label: b.name }))} />
-        </Form.Item>
-        <Form.Item label="Status" name="status">
-          <Select style={{ width: 140 }} options={[{ value: "ON_SALE", label: "On sale" }, { value: "OFF_SALE", label: "Off sale" }]} />
-        </Form.Item>
-      </Space>
-      <Form.Item label="Images" extra="The first image is the product's picture in lists.">
-        <ImagesField value={images} onChange={setImages} />
-      </Form.Item>
+      <ProductFieldInputs images={images} setImages={setImages} />
       <Flex justify="end">
         <Button type="primary" htmlType="submit" loading={save.isPending} disabled={uploading}>
           Save product

@@ -1,11 +1,11 @@
 /**
  * What the catalog's pieces share: the category tree and brand list queries, SKU attribute
- * text ("color=red, size=L"), the image list with upload, a rename dialog, and putting a 422's
- * field messages next to the form's fields.
+ * text ("color=red, size=L"), the product's own fields (new and edit drawers), the image list
+ * with upload, a rename dialog, and putting a 422's field messages next to the form's fields.
  */
 import { useEffect, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
-import { App, Input, Modal, Upload, type FormInstance, type UploadFile } from "antd";
+import { App, Form, Input, Modal, Select, Space, TreeSelect, Upload, type FormInstance, type UploadFile } from "antd";
 import { PlusOutlined } from "@ant-design/icons";
 import type { Schemas } from "../../../shared";
 import { describe, isApiError, mall, uploadImage } from "../api";
@@ -121,5 +121,41 @@ export function RenameDialog({ target, what, rename, onClose }: { target: { id: 
     >
       <Input aria-label="New name" maxLength={64} value={name} onChange={(e) => setName(e.target.value)} onPressEnter={() => void submit()} autoFocus />
     </Modal>
+  );
+}
+
+/**
+ * A product's own fields, the same in the "New product" and "Edit" drawers; the limits are the
+ * server's (services/catalog: title 200, subtitle 300, description 20,000).
+ */
+export function ProductFieldInputs({ images, setImages }: { images: UploadFile[]; setImages: (update: (xs: UploadFile[]) => UploadFile[]) => void }) {
+  const categories = useCategories();
+  const brands = useBrands();
+  return (
+    <>
+      <Form.Item label="Title" name="title" rules={[{ required: true, whitespace: true, message: "A title is required" }]}>
+        <Input maxLength={200} />
+      </Form.Item>
+      <Form.Item label="Subtitle" name="subtitle">
+        <Input maxLength={300} />
+      </Form.Item>
+      <Form.Item label="Description" name="description">
+        <Input.TextArea rows={4} maxLength={20_000} />
+      </Form.Item>
+      <Space wrap>
+        <Form.Item label="Category" name="categoryId" rules={[{ required: true, message: "Pick a category" }]}>
+          <TreeSelect style={{ width: 240 }} treeData={treeData(categories.data ?? [])} treeDefaultExpandAll placeholder="Category" />
+        </Form.Item>
+        <Form.Item label="Brand" name="brandId">
+          <Select style={{ width: 200 }} allowClear placeholder="No brand" options={(brands.data ?? []).map((b) => ({ value: b.id, label: b.name }))} />
+        </Form.Item>
+        <Form.Item label="Status" name="status">
+          <Select style={{ width: 140 }} options={[{ value: "ON_SALE", label: "On sale" }, { value: "OFF_SALE", label: "Off sale" }]} />
+        </Form.Item>
+      </Space>
+      <Form.Item label="Images" extra="The first image is the product's picture in lists.">
+        <ImagesField value={images} onChange={setImages} />
+      </Form.Item>
+    </>
   );
 }
