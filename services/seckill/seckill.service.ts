@@ -26,7 +26,7 @@ import { Page } from "../shared/schema";
 import { UserCalls } from "../users/users.contracts";
 import { InventoryCalls } from "../inventory/inventory.contracts";
 import { AddressSnapshot, OrderCancelledEvent, OrderEvents, OrderPaidEvent, OrderRefundedEvent } from "../orders/orders.contracts";
-import { phaseOf } from "./domain/sale-rules";
+import { phaseCondition, phaseOf } from "./domain/sale-rules";
 import { newTicket, ticketEvent } from "./domain/tickets";
 import { AdminHost, PHASES, adminDto, cancelEvent, createEvent, loadWindow, publicDto, sweep } from "./admin";
 import { EventRow, SaleDb, rowOf } from "./sale-db";
@@ -43,6 +43,7 @@ import {
   PurchaseParams,
   PurchaseResult,
   PurchaseResultSchema,
+  EventPhase,
   SECKILL_GROUP,
   SeckillEventDto,
   SeckillEventPageSchema,
@@ -146,11 +147,18 @@ const SeckillService = {
       openapi: { response: AdminSeckillEventPageSchema },
       params: { status: statusFilter, ...pageParams },
       async handler(this: SeckillThis, ctx: Ctx<{ status?: string; page: number; pageSize: number }>): Promise<Page<AdminSeckillEventDto>> {
-        const rows = (await this.sequelize.query<Record<string, unknown>>("SELECT * FROM seckill_events WHERE status <> 'PENDING' ORDER BY id DESC LIMIT 1000", { type: QueryTypes.SELECT })).map(rowOf);
-        const now = Date.now();
-        const chosen = ctx.params.status ? rows.filter((r) => phaseOf(r, now) === ctx.params.status) : rows;
-        const page = paginate(chosen, ctx.params.page, ctx.params.pageSize);
-        return { ...page, items: await Promise.all(page.items.map((r) => adminDto(this.admin, r))) };
+        const { page, pageSize, status } = ctx.params;
+        const phase = status ? phaseCondition(status as EventPhase, new Date()) : { sql: "1 = 1", args: [] };
+        const where = `status <> 'PENDING' AND ${phase.sql}`;
+        const [rows, [count]] = await Promise.all([
+          this.sequelize.query<Record<string, unknown>>(`SELECT * FROM seckill_events WHERE ${where} ORDER BY id DESC LIMIT ? OFFSET ?`, {
+            replacements: [...phase.args, pageSize, (page - 1) * pageSize],
+            type: QueryTypes.SELECT,
+          }),
+          this.sequelize.query<{ n: number }>(`SELECT COUNT(*) AS n FROM seckill_events WHERE ${where}`, { replacements: phase.args, type: QueryTypes.SELECT }),
+        ]);
+        const items = await Promise.all(rows.map((r) => adminDto(this.admin, rowOf(r))));
+        return { items, total: Number(count.n), page, pageSize };
       },
     },
 

@@ -213,13 +213,7 @@ export function channelsOf(n: NotificationKey): Channel[] {
   return Object.keys(NOTIFICATIONS[n].channels) as Channel[];
 }
 
-/** The pretty money amount of a notification: ¥12.34 / 12.34 USD. */
-export function formatMoney(fen: number, currency = "CNY"): string {
-  const sign = fen < 0 ? "-" : "";
-  const abs = Math.abs(Math.trunc(fen));
-  const amount = `${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, "0")}`;
-  return currency === "CNY" ? `${sign}¥${amount}` : `${sign}${amount} ${currency}`;
-}
+export { formatMoney } from "../../shared/money";
 
 /** A date as the reader's locale writes it, in China Standard Time (the shop's time zone). */
 export function formatDate(iso: string | Date, locale: Locale): string {
