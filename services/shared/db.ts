@@ -12,6 +12,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { Options, QueryTypes, Sequelize, Transaction } from "sequelize";
 import { DbSettings, dbSettings } from "./config";
+import { sqliteWriterIdle, useFastSqliteQuery, withSqliteWriter } from "./sqlite-query";
 
 export type Dialect = "mysql" | "sqlite";
 
@@ -129,6 +130,7 @@ function build(url: string, settings: DbSettings): Sequelize {
       transactionType: Transaction.TYPES.IMMEDIATE,
     });
     configureSqliteConnections(s, settings);
+    useFastSqliteQuery(s);
     return s;
   }
   const p = parseMysqlUrl(url);
@@ -162,7 +164,7 @@ export async function releaseSequelize(url: string): Promise<void> {
     instances.delete(url);
     // SQLite: the transactions already queued on the writer mutex (a consumer's effect started
     // by a relay during shutdown) finish before the connections close under them
-    for (let held = sqliteLocks.get(e.sequelize); held; held = sqliteLocks.get(e.sequelize)) await held.catch(() => undefined);
+    await sqliteWriterIdle(e.sequelize);
     await e.sequelize.close();
   }
 }
@@ -254,29 +256,17 @@ export async function withNamedLock<T>(url: string, name: string, fn: () => Prom
   }
 }
 
-/** A promise-chain mutex: SQLite allows one writer, so embedded transactions queue here. */
-const sqliteLocks = new WeakMap<Sequelize, Promise<unknown>>();
-
 /**
- * Run `fn` in a transaction. On SQLite the transaction is serialised per database; on MySQL it
- * is a normal InnoDB transaction (callers use conditional updates / row locks for races).
+ * Run `fn` in a transaction. On SQLite the transaction holds the database's writer lock from
+ * BEGIN to COMMIT (sqlite-query.ts `withSqliteWriter`), so transactions queue in the process
+ * instead of in SQLite's busy handler; on MySQL it is a normal InnoDB transaction (callers use
+ * conditional updates / row locks for races).
  */
 export async function withTransaction<T>(sequelize: Sequelize, fn: (t: Transaction) => Promise<T>): Promise<T> {
   if (sequelize.getDialect() !== "sqlite") {
     return sequelize.transaction((t) => fn(t));
   }
-  const prev = sqliteLocks.get(sequelize) ?? Promise.resolve();
-  let release!: () => void;
-  const mine = new Promise<void>((r) => (release = r));
-  const chained = prev.then(() => mine);
-  sqliteLocks.set(sequelize, chained);
-  await prev;
-  try {
-    return await sequelize.transaction((t) => fn(t));
-  } finally {
-    release();
-    if (sqliteLocks.get(sequelize) === chained) sqliteLocks.delete(sequelize);
-  }
+  return withSqliteWriter(sequelize, () => sequelize.transaction((t) => fn(t)));
 }
 
 /** Is this a unique-constraint violation (both dialects)? */
