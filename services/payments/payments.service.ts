@@ -78,8 +78,10 @@ const PaymentsService = {
         if (!order || Number(order.userId) !== userId) throw bizError("ORDER_NOT_FOUND");
         const verdict = payability(order, userId, Date.now());
         // paying an order twice gets one clear answer, whatever its status says by now; a
-        // cancelled order stays a state conflict even when a late payment for it (refunded) exists
-        if (verdict !== "ORDER_STATE_CONFLICT") {
+        // cancelled order stays a state conflict even when a late payment for it (refunded) exists.
+        // A payable order needs no look here: its succeeded payment (order.paid not applied yet)
+        // holds the order's active slot, and opening a second one answers ORDER_ALREADY_PAID.
+        if (verdict !== "ok" && verdict !== "ORDER_STATE_CONFLICT") {
           const active = await this.store.activeFor(order.orderNo);
           if (active?.status === "SUCCEEDED") throw bizError("ORDER_ALREADY_PAID", undefined, { paymentNo: active.paymentNo });
         }

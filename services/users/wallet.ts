@@ -31,20 +31,24 @@ interface WalletHost {
   tx<T>(fn: (t: Transaction) => Promise<T>): Promise<T>;
 }
 
-async function existing(svc: WalletHost, type: "CREDIT" | "DEBIT", p: WalletMoveParams): Promise<WalletMoveResult | null> {
-  const prior = await svc.models.WalletEntry.findOne({ where: { reference: p.reference } });
+async function existing(svc: WalletHost, type: "CREDIT" | "DEBIT", p: WalletMoveParams, transaction?: Transaction): Promise<WalletMoveResult | null> {
+  const prior = await svc.models.WalletEntry.findOne({ where: { reference: p.reference }, transaction });
   if (!prior) return null;
   const signed = type === "DEBIT" ? -p.amount : p.amount;
   if (Number(prior.userId) !== p.userId || Number(prior.amount) !== signed) {
     throw bizError("WALLET_REFERENCE_CONFLICT", undefined, { reference: p.reference });
   }
-  const w = await svc.models.Wallet.findByPk(p.userId);
+  const w = await svc.models.Wallet.findByPk(p.userId, { transaction });
   return { userId: p.userId, balance: Number(w?.balance ?? 0), currency: w?.currency ?? "CNY", entry: entryDto(prior), applied: false };
 }
 
+/**
+ * Apply a wallet move once per reference. No look-up first: the ledger's unique reference
+ * decides — a repeat's INSERT fails, its transaction (the balance change with it) rolls back,
+ * and the first move's result is answered. A repeat that finds the balance short looks for the
+ * first move before refusing, so a repeated debit never turns into INSUFFICIENT_BALANCE.
+ */
 export async function walletMove(svc: WalletHost, type: "CREDIT" | "DEBIT", p: WalletMoveParams): Promise<WalletMoveResult> {
-  const seen = await existing(svc, type, p);
-  if (seen) return seen;
   try {
     return await svc.tx(async (t) => {
       const { Wallet, WalletEntry } = svc.models;
@@ -52,6 +56,8 @@ export async function walletMove(svc: WalletHost, type: "CREDIT" | "DEBIT", p: W
       const where = type === "DEBIT" ? { userId: p.userId, balance: { [Op.gte]: p.amount } } : { userId: p.userId };
       const [changed] = await Wallet.update({ balance: Sequelize.literal(`balance + ${svc.sequelize.escape(delta)}`) }, { where, transaction: t });
       if (changed !== 1) {
+        const seen = await existing(svc, type, p, t);
+        if (seen) return seen;
         const w = await Wallet.findByPk(p.userId, { transaction: t });
         if (!w) throw bizError("USER_NOT_FOUND");
         throw bizError("INSUFFICIENT_BALANCE", undefined, { balance: Number(w.balance), requested: p.amount });

@@ -406,6 +406,20 @@ describe.each(shapes)("users (%s)", (_name, opts) => {
       const w = (await http.get("users/me/wallet", { token: c.token })).body.data;
       expect(w.balance).toBe(700);
     });
+
+    it("a repeated debit answers the first one even when the balance no longer covers it", async () => {
+      const c = await newCustomer(shop);
+      const admin = await loginAdmin(shop);
+      await http.post(`admin/users/${c.id}/wallet/credit`, { amount: 500, reason: "top up" }, { token: admin });
+      const users = shop.brokerFor("users");
+      const first: any = await users.call("users.walletDebit", { userId: c.id, amount: 400, reference: `again-${c.id}`, reason: "pay" });
+      expect(first).toMatchObject({ applied: true, balance: 100 });
+      const again: any = await users.call("users.walletDebit", { userId: c.id, amount: 400, reference: `again-${c.id}`, reason: "pay" });
+      expect(again).toMatchObject({ applied: false, balance: 100, entry: { id: first.entry.id } });
+      const short = await users.call("users.walletDebit", { userId: c.id, amount: 400, reference: `other-${c.id}`, reason: "pay" }).catch((e: any) => e) as any;
+      expect(short.type).toBe("INSUFFICIENT_BALANCE");
+      expect((await http.get("users/me/wallet", { token: c.token })).body.data.balance).toBe(100);
+    });
   });
 
   describe("operations", () => {
