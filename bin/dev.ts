@@ -10,6 +10,7 @@ import type { ServiceBroker } from "moleculer";
 import { getConfig } from "../services/shared/config";
 import { SERVICES_DIR, startNode } from "../services/shared/broker";
 import { watchServices } from "../services/shared/dev-reload";
+import { blockingStdio } from "../services/shared/stdio";
 import { WEB_DIR } from "./web-build";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -46,6 +47,8 @@ async function startStorefrontDev(broker: ServiceBroker): Promise<void> {
   process.stdout.write(`  storefront with hot reload: ${url} (API from ${target})\n`);
 }
 
+// the last lines of a graceful stop reach the log reader (services/shared/stdio.ts)
+blockingStdio();
 startNode(getConfig())
   .then(async ({ broker, services }) => {
     watchServices(broker, {

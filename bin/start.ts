@@ -7,8 +7,11 @@
 import { ConfigError, getConfig } from "../services/shared/config";
 import { startNode } from "../services/shared/broker";
 import { ensureWebBuilt } from "./web-build";
+import { blockingStdio } from "../services/shared/stdio";
 
 async function main() {
+  // the last lines of a graceful stop reach the log reader (services/shared/stdio.ts)
+  blockingStdio();
   let cfg;
   try {
     cfg = getConfig();

@@ -18,6 +18,8 @@ const ROOT = path.resolve(__dirname, "../..");
 interface Run {
   child: ChildProcess;
   output(): string;
+  /** resolves once the process exited and its output pipes are drained */
+  closed: Promise<void>;
 }
 
 /**
@@ -43,7 +45,8 @@ function npm(args: string[], dataDir: string, env: Record<string, string> = {}):
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
   child.once("exit", () => fs.closeSync(stdin));
-  return { child, output: () => out };
+  const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
+  return { child, output: () => out, closed };
 }
 
 const runs: Run[] = [];
@@ -77,7 +80,11 @@ async function terminate(run: Run, url: string): Promise<void> {
   process.kill(pid, "SIGTERM");
   await waitFor(() => !groupAlive(pid), { timeout: 30_000, interval: 100, what: "every process of npm start to exit" });
   await expect(fetch(`${url}/health`)).rejects.toThrow();
-  expect(run.output()).toContain("ServiceBroker is stopped. Good bye.");
+  // the last lines may still sit in the pipes when the processes are gone (a debug-level stop
+  // writes many): read them all before looking
+  await run.closed;
+  // how it ended, in the failure message when the goodbye is missing
+  expect({ exit: run.child.exitCode, signal: run.child.signalCode, goodbye: run.output().includes("ServiceBroker is stopped. Good bye.") }).toEqual({ exit: 0, signal: null, goodbye: true });
 }
 
 afterAll(() => {
@@ -126,6 +133,7 @@ it("npm start: one ready block with the admin password once, routes only at debu
   expect(out2).toMatch(/POST \/api\/v1\/auth\/login => users\.login/);
   expect(out2).not.toContain("__none");
   await terminate(again, url2);
+  expect(again.child.exitCode).toBe(0);
 }, 120_000);
 
 it("npm run dev: SIGTERM to npm stops the shop and its REPL", async () => {
