@@ -170,6 +170,8 @@ export interface DbSettings {
   sqlLog: boolean;
   /** SQLite's `PRAGMA synchronous` under WAL: NORMAL (no fsync per commit) or FULL */
   sqliteSynchronous: "NORMAL" | "FULL";
+  /** SQLite transactions on Node's synchronous driver (node:sqlite) instead of sqlite3's thread pool */
+  sqliteSyncTransactions: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -324,7 +326,12 @@ const isNats = (u: string | null): u is string => !!u && /^(nats|tls):/i.test(u)
 export function dbSettings(env: Env = process.env): DbSettings {
   const sync = (str(env, "SQLITE_SYNCHRONOUS") ?? "NORMAL").toUpperCase();
   if (sync !== "NORMAL" && sync !== "FULL") throw new ConfigError(`SQLITE_SYNCHRONOUS must be NORMAL or FULL, got "${sync}"`);
-  return { poolMax: int(env, "DB_POOL_MAX", 20, 1, 1000), sqlLog: bool(env, "SQL_LOG", false), sqliteSynchronous: sync };
+  return {
+    poolMax: int(env, "DB_POOL_MAX", 20, 1, 1000),
+    sqlLog: bool(env, "SQL_LOG", false),
+    sqliteSynchronous: sync,
+    sqliteSyncTransactions: bool(env, "SQLITE_SYNC_TRANSACTIONS", true),
+  };
 }
 const list = (v: string) =>
   v

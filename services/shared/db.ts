@@ -13,6 +13,7 @@ import path from "node:path";
 import { Options, QueryTypes, Sequelize, Transaction } from "sequelize";
 import { DbSettings, dbSettings } from "./config";
 import { sqliteWriterIdle, useFastSqliteQuery, withSqliteWriter } from "./sqlite-query";
+import { SyncSqliteConnection } from "./sqlite-sync";
 
 export type Dialect = "mysql" | "sqlite";
 
@@ -85,6 +86,18 @@ function configureSqliteConnections(s: Sequelize, settings: DbSettings): void {
       const reused = idle.pop()!;
       cm.connections[uuid] = reused;
       return reused;
+    }
+    if (uuid && uuid !== "default" && !cm.connections[uuid] && settings.sqliteSyncTransactions) {
+      // a transaction: the synchronous driver (sqlite-sync.ts says why)
+      const file = (s as unknown as { options: { storage?: string } }).options.storage;
+      if (file && file !== ":memory:") {
+        const sync = new SyncSqliteConnection(file, 10_000);
+        sync.exec("PRAGMA journal_mode = WAL");
+        sync.exec(`PRAGMA synchronous = ${settings.sqliteSynchronous}`);
+        sync.exec("PRAGMA foreign_keys = ON");
+        cm.connections[uuid] = sync as unknown as Sqlite3Connection;
+        return sync as unknown as Sqlite3Connection;
+      }
     }
     const db = await get(o);
     if (!configured.has(db)) {

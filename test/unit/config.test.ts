@@ -347,8 +347,13 @@ describe("parseConfig: NATS credentials and TLS", () => {
 
 describe("parseConfig: database pool and SQL log", () => {
   it("DB_POOL_MAX (default 20) and SQL_LOG (default off)", () => {
-    expect(parseConfig({}).db).toEqual({ poolMax: 20, sqlLog: false, sqliteSynchronous: "NORMAL" });
-    expect(parseConfig({ DB_POOL_MAX: "50", SQL_LOG: "true", SQLITE_SYNCHRONOUS: "full" }).db).toEqual({ poolMax: 50, sqlLog: true, sqliteSynchronous: "FULL" });
+    expect(parseConfig({}).db).toEqual({ poolMax: 20, sqlLog: false, sqliteSynchronous: "NORMAL", sqliteSyncTransactions: true });
+    expect(parseConfig({ DB_POOL_MAX: "50", SQL_LOG: "true", SQLITE_SYNCHRONOUS: "full", SQLITE_SYNC_TRANSACTIONS: "false" }).db).toEqual({
+      poolMax: 50,
+      sqlLog: true,
+      sqliteSynchronous: "FULL",
+      sqliteSyncTransactions: false,
+    });
     expect(() => parseConfig({ SQLITE_SYNCHRONOUS: "OFF" })).toThrow(/SQLITE_SYNCHRONOUS must be NORMAL or FULL/);
     expect(() => parseConfig({ DB_POOL_MAX: "0" })).toThrow(/DB_POOL_MAX must be >= 1/);
     expect(() => parseConfig({ SQL_LOG: "verbose" })).toThrow(/SQL_LOG must be true or false/);
