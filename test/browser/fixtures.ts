@@ -69,6 +69,9 @@ export async function adminToken(): Promise<string> {
 
 /** axe-core's serious and critical violations on the page as it is now, one line each (none = []). */
 export async function seriousA11yViolations(page: Page): Promise<string[]> {
+  // a toast fading in or out is half transparent: axe would read its text as too faint (the
+  // console's a11y check failed once on a success message leaving). Wait for the motion to end.
+  await expect(page.locator('[class*="ant-message-fade-"], [class*="ant-notification-fade-"]')).toHaveCount(0, { timeout: 10_000 });
   const r = await new AxeBuilder({ page }).analyze();
   return r.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")})`);
 }
