@@ -212,12 +212,9 @@ interface ShapeResult {
   failures: Record<string, number>;
 }
 
-/** Everything the purchases should have left behind, checked from the databases. */
-async function checkBooks(db: Sequelize, all: Purchase[], skuIds: number[], wallet: number, buyers: Buyer[]): Promise<string> {
-  const problems: string[] = [];
-  const orderNos = all.map((p) => p.orderNo);
-  // order.paid → inventory commit and marketing points are asynchronous: wait for them to settle
-  await waitFor(
+/** Wait (at most 2 minutes) until every order's reservation is COMMITTED: order.paid's effects have run. */
+function everyReservationCommitted(db: Sequelize, orderNos: string[], interval: number) {
+  return waitFor(
     async () => {
       const [r] = await db.query<{ n: number }>(
         `SELECT COUNT(*) AS n FROM reservations WHERE status = 'COMMITTED' AND reference IN (${orderNos.map(() => "?").join(",")})`,
@@ -225,8 +222,16 @@ async function checkBooks(db: Sequelize, all: Purchase[], skuIds: number[], wall
       );
       return Number(r.n) === orderNos.length;
     },
-    { timeout: 120_000, interval: 500, what: "every reservation committed" },
-  ).catch(() => problems.push("not every reservation was committed within 2 minutes"));
+    { timeout: 120_000, interval, what: "every reservation committed" },
+  );
+}
+
+/** Everything the purchases should have left behind, checked from the databases. */
+async function checkBooks(db: Sequelize, all: Purchase[], skuIds: number[], wallet: number, buyers: Buyer[]): Promise<string> {
+  const problems: string[] = [];
+  const orderNos = all.map((p) => p.orderNo);
+  // order.paid → inventory commit and marketing points are asynchronous: wait for them to settle
+  await everyReservationCommitted(db, orderNos, 500).catch(() => problems.push("not every reservation was committed within 2 minutes"));
   const [paid] = await db.query<{ n: number }>(`SELECT COUNT(*) AS n FROM orders WHERE status = 'PAID' AND order_no IN (${orderNos.map(() => "?").join(",")})`, {
     replacements: orderNos,
     type: QueryTypes.SELECT,
@@ -282,16 +287,7 @@ async function runShape(shape: string): Promise<ShapeResult> {
     // so far has its stock committed, and the rate the shop can keep up (answers and effects)
     const tEnd = Date.now();
     const everyRef = [...warm.done, ...run.done].map((p) => p.orderNo);
-    await waitFor(
-      async () => {
-        const [r] = await shop.db.query<{ n: number }>(
-          `SELECT COUNT(*) AS n FROM reservations WHERE status = 'COMMITTED' AND reference IN (${everyRef.map(() => "?").join(",")})`,
-          { replacements: everyRef, type: QueryTypes.SELECT },
-        );
-        return Number(r.n) === everyRef.length;
-      },
-      { timeout: 120_000, interval: 100, what: "every reservation committed" },
-    ).catch(() => undefined);
+    await everyReservationCommitted(shop.db, everyRef, 100).catch(() => undefined);
     const settleSeconds = (Date.now() - tEnd) / 1000;
 
     // the cost of one purchase, counted over a sequential pass (nothing else running)

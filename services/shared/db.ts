@@ -14,6 +14,7 @@ import { Options, QueryTypes, Sequelize, Transaction } from "sequelize";
 import { DbSettings, dbSettings } from "./config";
 import { sqliteWriterIdle, useFastSqliteQuery, withSqliteWriter } from "./sqlite-query";
 import { SyncSqliteConnection } from "./sqlite-sync";
+import { withChainLock } from "./chain-lock";
 
 export type Dialect = "mysql" | "sqlite";
 
@@ -220,20 +221,6 @@ export async function dropDatabase(url: string): Promise<void> {
 /** Promise-chain mutexes of `withNamedLock` on SQLite, by database file and lock name. */
 const localNamedLocks = new Map<string, Promise<unknown>>();
 
-async function withLocalLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const prev = localNamedLocks.get(key) ?? Promise.resolve();
-  let release!: () => void;
-  const mine = new Promise<void>((r) => (release = r));
-  const chained = prev.then(() => mine);
-  localNamedLocks.set(key, chained);
-  await prev;
-  try {
-    return await fn();
-  } finally {
-    release();
-    if (localNamedLocks.get(key) === chained) localNamedLocks.delete(key);
-  }
-}
 
 /** MySQL lock names are server-wide and at most 64 characters: scope by database, hash if long. */
 function mysqlLockName(database: string, name: string): string {
@@ -248,7 +235,7 @@ function mysqlLockName(database: string, name: string): string {
  * whole run (the server frees it if the node dies). SQLite is one process: an in-process mutex.
  */
 export async function withNamedLock<T>(url: string, name: string, fn: () => Promise<T>, timeoutSec = 600): Promise<T> {
-  if (dialectOf(url) === "sqlite") return withLocalLock(`${path.resolve(sqlitePath(url))}:${name}`, fn);
+  if (dialectOf(url) === "sqlite") return withChainLock(localNamedLocks, `${path.resolve(sqlitePath(url))}:${name}`, fn);
   const p = parseMysqlUrl(url);
   const key = mysqlLockName(p.database, name);
   const mysql = await import("mysql2/promise");

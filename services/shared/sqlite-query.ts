@@ -24,6 +24,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { createRequire } from "node:module";
 import type { Sequelize } from "sequelize";
+import { chainLockIdle, withChainLock } from "./chain-lock";
 
 const load = createRequire(__filename);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -46,7 +47,7 @@ const typeCache = new WeakMap<object, Map<string, Record<string, string>>>();
 
 const stringifyIfBigint = (v: unknown) => (typeof v === "bigint" ? v.toString() : v);
 
-/** One writer per database: a promise-chain mutex per Sequelize instance. */
+/** One writer per database: a chain lock per Sequelize instance. */
 const writerQueues = new WeakMap<object, Promise<unknown>>();
 /** which lock the current async context holds; `active` ends with the holder's work (timers it left behind see it false) */
 const holding = new AsyncLocalStorage<{ sequelize: object; active: boolean }>();
@@ -62,26 +63,20 @@ const holds = (sequelize: object) => {
  * writing code already holds it: a transaction's own code writing without passing it would
  * otherwise wait on itself).
  */
-export async function withSqliteWriter<T>(sequelize: object, fn: () => Promise<T>): Promise<T> {
-  const prev = writerQueues.get(sequelize) ?? Promise.resolve();
-  let release!: () => void;
-  const mine = new Promise<void>((r) => (release = r));
-  const chained = prev.then(() => mine);
-  writerQueues.set(sequelize, chained);
-  await prev;
-  const token = { sequelize, active: true };
-  try {
-    return await holding.run(token, fn);
-  } finally {
-    token.active = false;
-    release();
-    if (writerQueues.get(sequelize) === chained) writerQueues.delete(sequelize);
-  }
+export function withSqliteWriter<T>(sequelize: object, fn: () => Promise<T>): Promise<T> {
+  return withChainLock(writerQueues, sequelize, async () => {
+    const token = { sequelize, active: true };
+    try {
+      return await holding.run(token, fn);
+    } finally {
+      token.active = false;
+    }
+  });
 }
 
 /** Wait until nobody holds or waits for the writer lock (before closing the connections). */
-export async function sqliteWriterIdle(sequelize: object): Promise<void> {
-  for (let q = writerQueues.get(sequelize); q; q = writerQueues.get(sequelize)) await q.catch(() => undefined);
+export function sqliteWriterIdle(sequelize: object): Promise<void> {
+  return chainLockIdle(writerQueues, sequelize);
 }
 
 class FastSqliteQuery extends SqliteQuery {

@@ -1,7 +1,7 @@
 /**
  * A transaction's SQLite connection on Node's built-in synchronous driver (`node:sqlite`),
  * shaped like the part of the `sqlite3` package's Database that Sequelize's SQLite dialect
- * and db.ts use (`serialize`, `run`, `all`, `configure`, `close`, `filename`, `uuid`).
+ * and db.ts use (`serialize`, `run`, `all`, `exec`, `close`, `filename`, `uuid`).
  *
  * Why: the embedded shop has one writer, and a transaction holds it from BEGIN to COMMIT. With
  * `sqlite3` every statement is a trip to libuv's thread pool and back through the event loop;
@@ -43,7 +43,7 @@ const CODES: Record<number, string> = {
   25: "SQLITE_RANGE",
 };
 
-type Callback = (this: RunResult, err: Error | null, rows?: unknown) => void;
+type Callback = (this: Statement, err: Error | null, rows?: unknown) => void;
 
 /** What sqlite3 binds to `this` in a callback; Sequelize checks the constructor's name. */
 class Statement {
@@ -52,7 +52,6 @@ class Statement {
     public changes: number,
   ) {}
 }
-type RunResult = Statement;
 
 function sqliteError(err: unknown): Error {
   const e = err as Error & { errcode?: number; code?: string; errno?: number };
@@ -90,20 +89,12 @@ export class SyncSqliteConnection {
     fn?.();
   }
 
-  configure(option: string, value: number): void {
-    if (option === "busyTimeout") this.db.exec(`PRAGMA busy_timeout = ${Number(value)}`);
-  }
-
   run(sql: string, params?: unknown, cb?: Callback): this {
     return this.execute("run", sql, params, cb);
   }
 
   all(sql: string, params?: unknown, cb?: Callback): this {
     return this.execute("all", sql, params, cb);
-  }
-
-  get(sql: string, params?: unknown, cb?: Callback): this {
-    return this.execute("get", sql, params, cb);
   }
 
   exec(sql: string, cb?: (err: Error | null) => void): this {
@@ -142,7 +133,7 @@ export class SyncSqliteConnection {
     return st;
   }
 
-  private execute(kind: "run" | "all" | "get", sql: string, params: unknown, cb?: Callback): this {
+  private execute(kind: "run" | "all", sql: string, params: unknown, cb?: Callback): this {
     if (typeof params === "function") {
       cb = params as Callback;
       params = undefined;
@@ -162,12 +153,9 @@ export class SyncSqliteConnection {
       if (kind === "run") {
         const r = st.run(...(args as never[]));
         ctx = new Statement(Number(r.lastInsertRowid), Number(r.changes));
-      } else if (kind === "all") {
+      } else {
         // plain objects, as sqlite3 gives (node:sqlite's rows have no prototype)
         rows = st.all(...(args as never[])).map((r) => ({ ...r }));
-      } else {
-        const r = st.get(...(args as never[]));
-        rows = r === undefined ? undefined : { ...r };
       }
     } catch (e) {
       err = sqliteError(e);

@@ -112,6 +112,7 @@ it("a write outside a transaction waits for the writer lock instead of blocking 
   await withTransaction(s, async (t) => {
     await s.query("UPDATE counters SET n = n + 1 WHERE id = 1", { transaction: t });
     go();
+    // give the outside write time to reach SQLite: without the lock it now sits in the busy handler
     await new Promise((r) => setTimeout(r, 100));
     // the transaction's code reads through the shared connection (no `transaction`)
     const [row] = await s.query<{ n: number }>("SELECT n FROM counters WHERE id = 2", { type: QueryTypes.SELECT });
