@@ -8,7 +8,7 @@ import { withTransaction } from "../shared/db";
 import type { ProductStatus } from "./catalog.contracts";
 import { priceSpan } from "./domain/money";
 import { indexTerms } from "./domain/search-tokens";
-import { insertTerms } from "./product-query";
+import { TermRow, insertTerms } from "./product-query";
 
 export interface BulkSku {
   skuCode: string;
@@ -67,7 +67,7 @@ export async function insertProductBatch(sequelize: Sequelize, slice: BulkProduc
   const now = new Date();
   const productRows: unknown[][] = [];
   const skuRows: unknown[][] = [];
-  const termRows: [string, number, number][] = [];
+  const termRows: TermRow[] = [];
   for (const p of slice) {
     const id = pid++;
     const span = priceSpan(p.skus.map((s) => s.price));
@@ -94,7 +94,7 @@ export async function insertProductBatch(sequelize: Sequelize, slice: BulkProduc
       skuRows.push([skuId, id, s.skuCode, JSON.stringify(s.attrs ?? {}), s.price, "CNY", s.imageUrl ?? null, now, now]);
       created.push({ skuId, productId: id, skuCode: s.skuCode });
     }
-    for (const term of indexTerms(p.title, p.subtitle)) termRows.push([term.term, id, term.weight]);
+    for (const term of indexTerms(p.title, p.subtitle)) termRows.push([term.term, id, term.weight, p.status ?? "ON_SALE", span.minPrice, p.categoryId, p.brandId ?? null]);
   }
   await multiInsert(
     sequelize,

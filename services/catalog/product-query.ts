@@ -1,9 +1,10 @@
 /**
- * Product list and keyword search in SQL that runs unchanged on SQLite and MySQL/MariaDB.
+ * Product list and keyword search in SQL that runs unchanged on SQLite and MySQL/MariaDB — but
+ * for the walks of SortedPlan, which name an index (INDEXED BY) and run on SQLite only.
  * Every value is a bound parameter; the only text spliced in is an ORDER BY taken from a fixed
  * table (domain/listing.ts) and placeholder lists.
  */
-import { Sequelize } from "sequelize";
+import { QueryTypes, Sequelize } from "sequelize";
 import type { Reader } from "./read-pool";
 import type { Page, ProductListItem, ProductStatus } from "./catalog.contracts";
 import { Sort, orderBy } from "./domain/listing";
@@ -80,35 +81,48 @@ export function toListItem(r: Row): ProductListItem {
 
 const placeholders = (n: number) => Array.from({ length: n }, () => "?").join(", ");
 
-/** WHERE over `p` for the non-keyword filters. */
-function filters(f: ListFilter): { sql: string; args: unknown[] } {
+/**
+ * WHERE for the non-keyword filters over `alias`: a product `p`, or a term row, which carries
+ * copies of the same four columns (status, min_price, category_id, brand_id; see
+ * syncSearchFacets) so a keyword search filters, counts and orders by price or age without
+ * reading products.
+ */
+function filters(f: ListFilter, alias = "p"): { sql: string; args: unknown[] } {
   // deleted products carry status DELETED, so every list condition starts on a status index
   const where: string[] = [];
   const args: unknown[] = [];
   if (f.status) {
-    where.push("p.status = ?");
+    where.push(`${alias}.status = ?`);
     args.push(f.status);
   } else {
-    where.push("p.status IN ('ON_SALE', 'OFF_SALE')");
+    where.push(`${alias}.status IN ('ON_SALE', 'OFF_SALE')`);
   }
   if (f.categoryIds) {
-    where.push(`p.category_id IN (${placeholders(f.categoryIds.length)})`);
+    where.push(`${alias}.category_id IN (${placeholders(f.categoryIds.length)})`);
     args.push(...f.categoryIds);
   }
   if (f.brandId !== undefined) {
-    where.push("p.brand_id = ?");
+    where.push(`${alias}.brand_id = ?`);
     args.push(f.brandId);
   }
   if (f.minPrice !== undefined) {
-    where.push("p.min_price >= ?");
+    where.push(`${alias}.min_price >= ?`);
     args.push(f.minPrice);
   }
   if (f.maxPrice !== undefined) {
-    where.push("p.min_price <= ?");
+    where.push(`${alias}.min_price <= ?`);
     args.push(f.maxPrice);
   }
   return { sql: where.join(" AND "), args };
 }
+
+/**
+ * Every `EXISTS` probe below ends in `LIMIT 1`. It changes no result, and it keeps SQLite from
+ * rewriting the EXISTS as a join: SQLite 3.52.0, the version the sqlite3 package bundles,
+ * returned the wrong OFFSET window for a WHERE EXISTS over a prefix range that matches several
+ * of a product's terms (a page one row early). Node's own SQLite 3.53.4 did not.
+ * test/integration/search-plans.test.ts caught it.
+ */
 
 /** `term = ?` or the prefix range, over the alias `t`. */
 function termCondition(t: QueryTerm, alias: string): { sql: string; args: unknown[] } {
@@ -118,44 +132,46 @@ function termCondition(t: QueryTerm, alias: string): { sql: string; args: unknow
 }
 
 /**
- * Products matching every term of one spelling, with their score: per term the best weight
- * (title 2, subtitle 1), summed, plus the weight of each ranking mark the product has (its title
- * is the query; the query's head is a title phrase's head). The rarest term drives (one range
- * scan of the (term, product_id) primary key); each other term and each mark is a probe of the
- * (product_id, term, weight) index per candidate — index-only reads on both databases — so a
- * query of two common words with few products in common stays cheap.
+ * Products matching every term of one spelling under the filters, with their score: per term the
+ * best weight (title 2, subtitle 1), summed, plus the weight of each ranking mark the product
+ * has (its title is the query; the query's head is a title phrase's head). The rarest term
+ * drives (one range of the (term, product_id) primary key, whose rows carry the filtered
+ * columns); each other term is an inner join and each mark a left join on that key — one seek
+ * per candidate, index-only on both databases — so a query of two common words with few
+ * products in common stays cheap. Joins, not scalar subqueries in the select list: SQLite
+ * copies a subquery's expression into every place the outer query names its column, and ran
+ * each probe twice (16.6 → 5.4 ms for 礼盒装 at 100k products).
  */
-function matchSubquery({ terms, marks }: SearchSpelling): { sql: string; args: unknown[] } {
+function matchSubquery({ terms, marks }: SearchSpelling, f: ListFilter): { sql: string; args: unknown[] } {
   const [first, ...rest] = terms;
-  const d = termCondition(first, "t");
-  const driver = first.prefix
-    ? `SELECT t.product_id, MAX(t.weight) AS w0 FROM product_search_terms t WHERE ${d.sql} GROUP BY t.product_id`
-    : `SELECT t.product_id, t.weight AS w0 FROM product_search_terms t WHERE ${d.sql}`;
+  const d = termCondition(first, "d");
+  const facets = filters(f, "d");
   const args: unknown[] = [];
-  const probes = rest.map((t, i) => {
-    const c = termCondition(t, "t");
+  const joins = rest.map((t, i) => {
+    const c = termCondition(t, `w${i + 1}`);
     args.push(...c.args);
-    return `(SELECT MAX(t.weight) FROM product_search_terms t WHERE t.product_id = d.product_id AND ${c.sql}) AS w${i + 1}`;
+    return `CROSS JOIN product_search_terms w${i + 1} ON w${i + 1}.product_id = d.product_id AND ${c.sql}`;
   });
   const bonuses = marks.map((m, i) => {
     args.push(m);
-    return `COALESCE((SELECT t.weight FROM product_search_terms t WHERE t.product_id = d.product_id AND t.term = ?), 0) AS b${i}`;
+    return `LEFT JOIN product_search_terms b${i} ON b${i}.term = ? AND b${i}.product_id = d.product_id`;
   });
-  args.push(...d.args);
-  const ws = rest.map((_, i) => `w${i + 1}`);
-  const parts = ["w0", ...ws, ...marks.map((_, i) => `b${i}`)];
-  const selected = ["d.product_id", "d.w0", ...probes, ...bonuses].join(", ");
-  const required = ws.length ? `WHERE ${ws.map((w) => `${w} IS NOT NULL`).join(" AND ")}` : "";
+  args.push(...d.args, ...facets.args);
+  // a prefix term matches several indexed terms of one product: one row per product, best weights
+  const grouped = terms.some((t) => t.prefix);
+  const w = (col: string) => (grouped ? `MAX(${col})` : col);
+  const parts = [w("d.weight"), ...rest.map((_, i) => w(`w${i + 1}.weight`)), ...marks.map((_, i) => `COALESCE(${w(`b${i}.weight`)}, 0)`)];
   return {
-    sql: `SELECT product_id, ${parts.join(" + ")} AS score FROM (SELECT ${selected} FROM (${driver}) d) x ${required}`,
+    sql: `SELECT d.product_id, ${parts.join(" + ")} AS score FROM product_search_terms d ${[...joins, ...bonuses].join(" ")}
+           WHERE ${d.sql} AND ${facets.sql}${grouped ? " GROUP BY d.product_id" : ""}`,
     args,
   };
 }
 
 /** Every spelling's matches; a product found by several keeps its best score. */
-function matchAny(spellings: SearchSpelling[]): { sql: string; args: unknown[] } {
-  if (spellings.length === 1) return matchSubquery(spellings[0]);
-  const subs = spellings.map(matchSubquery);
+function matchAny(spellings: SearchSpelling[], f: ListFilter): { sql: string; args: unknown[] } {
+  if (spellings.length === 1) return matchSubquery(spellings[0], f);
+  const subs = spellings.map((sp) => matchSubquery(sp, f));
   return {
     sql: `SELECT product_id, MAX(score) AS score FROM (${subs.map((q) => q.sql).join(" UNION ALL ")}) u GROUP BY product_id`,
     args: subs.flatMap((q) => q.args),
@@ -166,69 +182,235 @@ function matchAny(spellings: SearchSpelling[]): { sql: string; args: unknown[] }
 const FREQUENCY_CAP = 5000;
 
 /**
- * Order the terms rarest first (capped counts over the primary key), turn a prefix that covers
- * a single indexed term ("tea" → just "tea") into an exact term (no GROUP BY needed), and
- * answer null when some term has no posting at all: nothing can match.
+ * Plan every spelling in one statement: order its terms rarest first (capped counts over the
+ * primary key), turn a prefix that covers a single indexed term ("tea" → just "tea") into an
+ * exact term (no GROUP BY needed), and drop a spelling with a term that has no posting at all —
+ * nothing can match it (a synonym the catalog never uses is not scanned and merged), and its
+ * ranking marks that no product has. Returns the spellings that can match.
  */
-async function planTerms(db: Reader, terms: QueryTerm[]): Promise<QueryTerm[] | null> {
-  const planned: { t: QueryTerm; n: number }[] = [];
-  for (const t of terms) {
-    let term = t;
-    if (t.prefix) {
-      const [span] = await db.select<{ lo: string | null; hi: string | null }>(
-        "SELECT MIN(term) AS lo, MAX(term) AS hi FROM product_search_terms WHERE term >= ? AND term < ?",
-        [t.term, prefixUpperBound(t.term)],
-      );
-      if (!span?.lo) return null;
-      if (span.lo === span.hi) term = { term: span.lo, prefix: false };
-    }
-    if (terms.length === 1) return [term];
-    const c = termCondition(term, "t");
-    const [count] = await db.select<{ n: number }>(
-      `SELECT COUNT(*) AS n FROM (SELECT 1 FROM product_search_terms t WHERE ${c.sql} LIMIT ${FREQUENCY_CAP}) x`,
-      c.args,
-    );
-    const n = Number(count?.n ?? 0);
-    if (n === 0) return null;
-    planned.push({ t: term, n });
-  }
-  return planned.sort((a, b) => a.n - b.n).map((p) => p.t);
+async function planSpellings(db: Reader, spellings: SearchSpelling[]): Promise<SearchSpelling[]> {
+  const cols: string[] = [];
+  const args: unknown[] = [];
+  spellings.forEach((sp, i) =>
+    sp.terms.forEach((t, j) => {
+      const c = termCondition(t, "t");
+      // one term needs no ordering, only to know that it has a posting
+      const cap = sp.terms.length === 1 ? 1 : FREQUENCY_CAP;
+      cols.push(`(SELECT COUNT(*) FROM (SELECT 1 FROM product_search_terms t WHERE ${c.sql} LIMIT ${cap}) x) AS n_${i}_${j}`);
+      args.push(...c.args);
+      if (t.prefix) {
+        cols.push(`(SELECT MIN(t.term) FROM product_search_terms t WHERE ${c.sql}) AS lo_${i}_${j}`, `(SELECT MAX(t.term) FROM product_search_terms t WHERE ${c.sql}) AS hi_${i}_${j}`);
+        args.push(...c.args, ...c.args);
+      }
+    }),
+  );
+  // a mark no product carries (no title is the query, as a rule) adds nothing: no join for it
+  spellings.forEach((sp, i) =>
+    sp.marks.forEach((m, k) => {
+      cols.push(`(SELECT COUNT(*) FROM (SELECT 1 FROM product_search_terms t WHERE t.term = ? LIMIT 1) x) AS m_${i}_${k}`);
+      args.push(m);
+    }),
+  );
+  const [row] = await db.select<Record<string, string | number | null>>(`SELECT ${cols.join(", ")}`, args);
+  const out: SearchSpelling[] = [];
+  spellings.forEach((sp, i) => {
+    const terms = sp.terms.map((t, j) => {
+      const n = Number(row?.[`n_${i}_${j}`] ?? 0);
+      const lo = row?.[`lo_${i}_${j}`];
+      const single = t.prefix && lo !== null && lo !== undefined && lo === row?.[`hi_${i}_${j}`];
+      return { t: single ? { term: String(lo), prefix: false } : t, n };
+    });
+    if (terms.some((x) => x.n === 0)) return;
+    out.push({ terms: terms.sort((a, b) => a.n - b.n).map((x) => x.t), marks: sp.marks.filter((_, k) => Number(row?.[`m_${i}_${k}`] ?? 0) > 0) });
+  });
+  return out;
 }
 
-export async function listProducts(db: Reader, f: ListFilter): Promise<Page<ProductListItem>> {
+/**
+ * `EXISTS` probes: the product `p` matches one of the spellings (all of its terms), the filters
+ * checked on the first term's row (its copies of the product's columns).
+ */
+function matchProbe(spellings: SearchSpelling[], f: ListFilter): { sql: string; args: unknown[] } {
+  const args: unknown[] = [];
+  const any = spellings.map(({ terms }) =>
+    terms
+      .map((t, i) => {
+        const c = termCondition(t, "t");
+        const facets = i === 0 ? filters(f, "t") : null;
+        args.push(...c.args, ...(facets?.args ?? []));
+        return `EXISTS (SELECT 1 FROM product_search_terms t WHERE t.product_id = p.id AND ${c.sql}${facets ? ` AND ${facets.sql}` : ""} LIMIT 1)`;
+      })
+      .join(" AND "),
+  );
+  return { sql: any.length === 1 ? any[0] : any.map((a) => `(${a})`).join(" OR "), args };
+}
+
+/**
+ * The products matching one of the spellings under the filters, each once, with the sort keys
+ * the term rows carry: `product_id`, `min_price`. Index-only on both databases: the driver is a
+ * range of the (term, product_id) primary key, whose rows hold the filtered columns; every
+ * further term is one probe.
+ */
+function matchRows(spellings: SearchSpelling[], f: ListFilter): { sql: string; args: unknown[] } {
+  const args: unknown[] = [];
+  const subs = spellings.map(({ terms: [first, ...rest] }) => {
+    const d = termCondition(first, "d");
+    const facets = filters(f, "d");
+    args.push(...d.args, ...facets.args);
+    const probes = rest.map((t) => {
+      const c = termCondition(t, "t");
+      args.push(...c.args);
+      return ` AND EXISTS (SELECT 1 FROM product_search_terms t WHERE t.product_id = d.product_id AND ${c.sql} LIMIT 1)`;
+    });
+    // a prefix spans several terms one product may have more than one of
+    return `SELECT ${first.prefix ? "DISTINCT " : ""}d.product_id, d.min_price FROM product_search_terms d WHERE ${d.sql} AND ${facets.sql}${probes.join("")}`;
+  });
+  return { sql: subs.join(" UNION "), args };
+}
+
+/** How many products one status lists, remembered for a minute: it only steers a plan. */
+const listedCounts = new WeakMap<Reader, Map<string, { n: number; at: number }>>();
+async function listedCount(db: Reader, status: ProductStatus): Promise<number> {
+  let m = listedCounts.get(db);
+  if (!m) listedCounts.set(db, (m = new Map()));
+  const hit = m.get(status);
+  if (hit && Date.now() - hit.at < 60_000) return hit.n;
+  const [row] = await db.select<{ n: number }>("SELECT COUNT(*) AS n FROM products p WHERE p.status = ?", [status]);
+  const n = Number(row?.n ?? 0);
+  m.set(status, { n, at: Date.now() });
+  return n;
+}
+
+/**
+ * How a keyword page in sales order — or a relevance score group, whose ties go to the best
+ * sellers — is read (price and age orders are on the term rows, read index-only whatever the
+ * plan).
+ * - "walk": down the (status, sales, id) index on products, probing each product for the match
+ *   (and its score), until the page is full: about (offset + pageSize) × listed ÷ matches
+ *   probes, however many products match. Cheap when matches are common.
+ * - "drive": every match from the term index, one products seek each for its sales, sorted.
+ *   Cheap when matches are rare.
+ * Chosen per query from the exact match count; SQLite only, for one status (customers): MySQL/
+ * MariaDB read an EXISTS probe as a semi-join and drive anyway. `plan` forces one (tests).
+ */
+export type SortedPlan = "walk" | "drive";
+
+/**
+ * The relevance score of the product `p` as an expression (-1 when it matches no spelling),
+ * the filters checked on the first term's row. Correlated probes, for a walk: the EXISTS tests
+ * come first so a product without the first term costs one seek.
+ */
+function scoreProbe(spellings: SearchSpelling[], f: ListFilter): { sql: string; args: unknown[] } {
+  const args: unknown[] = [];
+  const per = spellings.map(({ terms, marks }) => {
+    const exists = terms.map((t, i) => {
+      const c = termCondition(t, "t");
+      const facets = i === 0 ? filters(f, "t") : null;
+      args.push(...c.args, ...(facets?.args ?? []));
+      return `EXISTS (SELECT 1 FROM product_search_terms t WHERE t.product_id = p.id AND ${c.sql}${facets ? ` AND ${facets.sql}` : ""} LIMIT 1)`;
+    });
+    const weights = terms.map((t) => {
+      const c = termCondition(t, "t");
+      args.push(...c.args);
+      return `(SELECT MAX(t.weight) FROM product_search_terms t WHERE t.product_id = p.id AND ${c.sql})`;
+    });
+    const bonuses = marks.map((m) => {
+      args.push(m);
+      return `COALESCE((SELECT t.weight FROM product_search_terms t WHERE t.product_id = p.id AND t.term = ?), 0)`;
+    });
+    return `CASE WHEN ${exists.join(" AND ")} THEN ${[...weights, ...bonuses].join(" + ")} ELSE -1 END`;
+  });
+  // max() of several arguments is SQLite's scalar max; one spelling needs none
+  return { sql: per.length === 1 ? per[0] : `max(${per.join(", ")})`, args };
+}
+
+/**
+ * Relevance on SQLite, for one status: the score's histogram first (index-only: the term rows
+ * carry the filters), which gives the total and which score groups the page falls in; then each
+ * such group in sales order — down the (status, sales, id) index with a score probe per product
+ * when the group is common (a page of a 6,000-product keyword reads a few hundred products,
+ * not 6,000 products rows), or from the matches joined to products when it is rare.
+ */
+async function rankedByGroups(
+  db: Reader,
+  f: ListFilter & { status: ProductStatus; plan?: SortedPlan },
+  planned: SearchSpelling[],
+  offset: number,
+): Promise<Page<ProductListItem>> {
+  const match = matchAny(planned, f);
+  const groups = await db.select<{ score: number; n: number }>(`SELECT score, COUNT(*) AS n FROM (${match.sql}) m GROUP BY score ORDER BY score DESC`, match.args);
+  const total = groups.reduce((a, g) => a + Number(g.n), 0);
+  if (offset >= total) return { items: [], total, page: f.page, pageSize: f.pageSize };
+  const listed = await listedCount(db, f.status);
+  const ids: number[] = [];
+  let before = 0;
+  for (const g of groups) {
+    const n = Number(g.n);
+    const from = Math.max(offset, before);
+    const to = Math.min(offset + f.pageSize, before + n);
+    before += n;
+    if (from >= to) continue;
+    const [skip, take] = [from - (before - n), to - from];
+    const walked = ((skip + take) * listed) / n;
+    const plan = f.plan ?? (walked < total * WALK_RATIO ? "walk" : "drive");
+    let rows: { id: number }[];
+    if (plan === "walk") {
+      const probe = scoreProbe(planned, f);
+      rows = await db.select<{ id: number }>(
+        `SELECT p.id FROM products p INDEXED BY products_status_sales WHERE p.status = ? AND (${probe.sql}) = ? ORDER BY p.sales DESC, p.id DESC LIMIT ? OFFSET ?`,
+        [f.status, ...probe.args, g.score, take, skip],
+      );
+    } else {
+      rows = await db.select<{ id: number }>(
+        `SELECT p.id FROM (${match.sql}) m CROSS JOIN products p ON p.id = m.product_id WHERE m.score = ? ORDER BY p.sales DESC, p.id DESC LIMIT ? OFFSET ?`,
+        [...match.args, g.score, take, skip],
+      );
+    }
+    ids.push(...rows.map((r) => Number(r.id)));
+    if (before >= offset + f.pageSize) break;
+  }
+  const rows = ids.length ? await db.select<Row>(`SELECT ${COLUMNS} FROM products p WHERE p.id IN (${placeholders(ids.length)})`, ids) : [];
+  const byId = new Map(rows.map((r) => [Number(r.id), r]));
+  return { items: ids.flatMap((id) => (byId.has(id) ? [toListItem(byId.get(id)!)] : [])), total, page: f.page, pageSize: f.pageSize };
+}
+
+/** A walked product costs one probe; a driven match a seek and its share of a sort. */
+const WALK_RATIO = 4;
+
+export async function listProducts(db: Reader, f: ListFilter & { plan?: SortedPlan }): Promise<Page<ProductListItem>> {
   const offset = (f.page - 1) * f.pageSize;
   const where = filters(f);
   const order = orderBy(f.sort, f.search.length > 0);
   const empty = { items: [], total: 0, page: f.page, pageSize: f.pageSize };
 
   if (f.search.length) {
-    const planned: SearchSpelling[] = [];
-    for (const sp of f.search) {
-      const terms = await planTerms(db, sp.terms);
-      if (terms) planned.push({ terms, marks: sp.marks });
-    }
+    // the ranking marks only add to the relevance score: another order does not read them
+    const ranking = (f.sort ?? "relevance") === "relevance";
+    const planned = await planSpellings(
+      db,
+      f.search.map((sp) => ({ terms: sp.terms, marks: ranking ? sp.marks : [] })),
+    );
     if (!planned.length) return empty;
+    if (!ranking) return sortedSearch(db, f, planned, offset);
+    if (db.dialect === "sqlite" && f.status) return rankedByGroups(db, { ...f, status: f.status }, planned, offset);
     // The matched set is materialised for ranking anyway, so the total comes with the page
     // (window count); only the page's rows are joined again for their display columns.
     // CROSS JOIN keeps the matches as the outer loop: without statistics SQLite would rather
     // walk every ON_SALE product and probe the matches (20x slower at 100k). MySQL/MariaDB read
     // CROSS JOIN … ON as an inner join and choose the same order on their own.
-    const match = matchAny(planned);
+    const match = matchAny(planned, f);
     const ranked = `SELECT p.id, m.score, p.sales, p.min_price, COUNT(*) OVER () AS total_count
                       FROM (${match.sql}) m CROSS JOIN products p ON p.id = m.product_id
-                     WHERE ${where.sql}
                      ORDER BY ${order} LIMIT ? OFFSET ?`;
     const rows = await db.select<Row>(
       `SELECT ${COLUMNS}, r.total_count FROM (${ranked}) r JOIN products p ON p.id = r.id
         ORDER BY ${order.replace(/\bm\.score\b/g, "r.score")}`,
-      [...match.args, ...where.args, f.pageSize, offset],
+      [...match.args, f.pageSize, offset],
     );
     let total = rows.length ? Number(rows[0].total_count) : 0;
     if (!rows.length && offset > 0) {
-      const c = await db.select<{ n: number }>(
-        `SELECT COUNT(*) AS n FROM (${match.sql}) m CROSS JOIN products p ON p.id = m.product_id WHERE ${where.sql}`,
-        [...match.args, ...where.args],
-      );
+      const ids = matchRows(planned, f);
+      const c = await db.select<{ n: number }>(`SELECT COUNT(*) AS n FROM (${ids.sql}) m`, ids.args);
       total = Number(c[0]?.n ?? 0);
     }
     return { items: rows.map(toListItem), total, page: f.page, pageSize: f.pageSize };
@@ -242,7 +424,57 @@ export async function listProducts(db: Reader, f: ListFilter): Promise<Page<Prod
   return { items: rows.map(toListItem), total: Number(count[0]?.n ?? 0), page: f.page, pageSize: f.pageSize };
 }
 
-/** Replace a product's search terms (inside the caller's transaction). */
+/**
+ * A keyword search in price, sales or age order: no scores. The exact count first, index-only;
+ * nothing more when the page is past the end; then the page's ids — by price or age straight
+ * from the term rows, by sales through the plan that reads fewer rows (SortedPlan) — and their
+ * display columns.
+ */
+async function sortedSearch(db: Reader, f: ListFilter & { plan?: SortedPlan }, planned: SearchSpelling[], offset: number): Promise<Page<ProductListItem>> {
+  const match = matchRows(planned, f);
+  const [count] = await db.select<{ n: number }>(`SELECT COUNT(*) AS n FROM (${match.sql}) m`, match.args);
+  const total = Number(count?.n ?? 0);
+  if (offset >= total) return { items: [], total, page: f.page, pageSize: f.pageSize };
+  const order = orderBy(f.sort, true);
+  let ids: string;
+  let args: unknown[];
+  if (f.sort !== "sales") {
+    ids = `SELECT m.product_id AS id FROM (${match.sql}) m ORDER BY ${order.replace(/\bp\.id\b/g, "m.product_id").replace(/\bp\.min_price\b/g, "m.min_price")} LIMIT ? OFFSET ?`;
+    args = [...match.args, f.pageSize, offset];
+  } else {
+    let plan: SortedPlan = "drive";
+    // one status: the index's order is the page's (the staff's two statuses are two runs)
+    if (db.dialect === "sqlite" && f.status) {
+      const listed = await listedCount(db, f.status);
+      plan = f.plan ?? ((offset + f.pageSize) * listed < total * total * WALK_RATIO ? "walk" : "drive");
+    }
+    if (plan === "walk") {
+      // INDEXED BY: with a price filter SQLite would rather range-scan the price index and sort
+      // every match, the work this plan exists to avoid
+      const probe = matchProbe(planned, f);
+      ids = `SELECT p.id FROM products p INDEXED BY products_status_sales WHERE p.status = ? AND (${probe.sql}) ORDER BY ${order} LIMIT ? OFFSET ?`;
+      args = [f.status, ...probe.args, f.pageSize, offset];
+    } else {
+      ids = `SELECT p.id FROM (${match.sql}) m CROSS JOIN products p ON p.id = m.product_id ORDER BY ${order} LIMIT ? OFFSET ?`;
+      args = [...match.args, f.pageSize, offset];
+    }
+  }
+  const rows = await db.select<Row>(`SELECT ${COLUMNS} FROM (${ids}) r JOIN products p ON p.id = r.id ORDER BY ${order}`, args);
+  return { items: rows.map(toListItem), total, page: f.page, pageSize: f.pageSize };
+}
+
+/** A product's columns its term rows carry (migrations/0203). */
+export interface SearchFacets {
+  status: ProductStatus;
+  minPrice: number;
+  categoryId: number;
+  brandId: number | null;
+}
+
+/** One term row: (term, product_id, weight) and the product's facets. */
+export type TermRow = [term: string, productId: number, weight: number, status: ProductStatus, minPrice: number, categoryId: number, brandId: number | null];
+
+/** Replace a product's search terms, with its current facets (inside the caller's transaction). */
 export async function reindexProduct(
   sequelize: Sequelize,
   productId: number,
@@ -250,21 +482,40 @@ export async function reindexProduct(
   transaction: import("sequelize").Transaction,
 ): Promise<void> {
   await sequelize.query("DELETE FROM product_search_terms WHERE product_id = ?", { replacements: [productId], transaction });
-  await insertTerms(sequelize, terms.map((t) => [t.term, productId, t.weight]), transaction);
+  const [p] = await sequelize.query<{ status: ProductStatus; min_price: number | string; category_id: number; brand_id: number | null }>(
+    "SELECT status, min_price, category_id, brand_id FROM products WHERE id = ?",
+    { replacements: [productId], type: QueryTypes.SELECT, transaction },
+  );
+  if (!p) return;
+  const brandId = p.brand_id === null ? null : Number(p.brand_id);
+  await insertTerms(sequelize, terms.map((t) => [t.term, productId, t.weight, p.status, Number(p.min_price), Number(p.category_id), brandId]), transaction);
 }
 
-/** Multi-row insert of (term, product_id, weight), in chunks the drivers accept. */
-export async function insertTerms(
-  sequelize: Sequelize,
-  rows: [string, number, number][],
-  transaction?: import("sequelize").Transaction,
-): Promise<void> {
-  const CHUNK = 300; // 900 bound values, under SQLite's limit
+/**
+ * Copy a product's status, price and classification onto its term rows. Every write that
+ * changes one of them calls this in its own transaction, so a search never filters or orders by
+ * an old value (test/integration/search-facets.test.ts changes each and searches).
+ */
+export async function syncSearchFacets(sequelize: Sequelize, productId: number, transaction: import("sequelize").Transaction): Promise<void> {
+  await sequelize.query(
+    `UPDATE product_search_terms
+        SET status = (SELECT p.status FROM products p WHERE p.id = ?),
+            min_price = (SELECT p.min_price FROM products p WHERE p.id = ?),
+            category_id = (SELECT p.category_id FROM products p WHERE p.id = ?),
+            brand_id = (SELECT p.brand_id FROM products p WHERE p.id = ?)
+      WHERE product_id = ?`,
+    { replacements: [productId, productId, productId, productId, productId], transaction },
+  );
+}
+
+/** Multi-row insert of term rows, in chunks the drivers accept. */
+export async function insertTerms(sequelize: Sequelize, rows: TermRow[], transaction?: import("sequelize").Transaction): Promise<void> {
+  const CHUNK = 128; // 896 bound values, under SQLite's limit
   for (let i = 0; i < rows.length; i += CHUNK) {
     const chunk = rows.slice(i, i + CHUNK);
-    await sequelize.query(`INSERT INTO product_search_terms (term, product_id, weight) VALUES ${chunk.map(() => "(?, ?, ?)").join(", ")}`, {
-      replacements: chunk.flat(),
-      transaction,
-    });
+    await sequelize.query(
+      `INSERT INTO product_search_terms (term, product_id, weight, status, min_price, category_id, brand_id) VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?, ?)").join(", ")}`,
+      { replacements: chunk.flat(), transaction },
+    );
   }
 }

@@ -14,7 +14,7 @@ import { MAX_OFFSET, Sort } from "./domain/listing";
 import { priceSpan } from "./domain/money";
 import { indexTerms, queryMarks, queryTerms, queryVariants } from "./domain/search-tokens";
 import { synonymGroups } from "./synonyms";
-import { listProducts, reindexProduct } from "./product-query";
+import { listProducts, reindexProduct, syncSearchFacets } from "./product-query";
 import { categoryFilter, listBrands, loadCategories, requireBrand, requireCategory } from "./taxonomy";
 import { ancestorIds } from "./domain/category-tree";
 import { callAction } from "../shared/actions";
@@ -189,6 +189,7 @@ async function refreshPriceSpan(svc: CatalogService, productId: number, t: Trans
       WHERE id = ?`,
     { replacements: [productId, productId, new Date(), productId], transaction: t },
   );
+  await syncSearchFacets(svc.sequelize, productId, t);
 }
 
 export async function createProduct(svc: CatalogService, ctx: Ctx<unknown>, p: ProductInput) {
@@ -244,7 +245,9 @@ export async function updateProduct(svc: CatalogService, ctx: Ctx<unknown>, id: 
     const reindex = (patch.title !== undefined && patch.title !== p.title) || (patch.subtitle !== undefined && patch.subtitle !== p.subtitle);
     const changes = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
     await p.update(changes, { transaction: t });
+    // a new title re-indexes with the new facets; otherwise status, category or brand may move
     if (reindex) await reindexProduct(svc.sequelize, id, indexTerms(p.title, p.subtitle), t);
+    else if (patch.status !== undefined || patch.categoryId !== undefined || patch.brandId !== undefined) await syncSearchFacets(svc.sequelize, id, t);
   });
   await invalidateProduct(svc, id);
   return loadDetail(svc, ctx, id);

@@ -91,6 +91,49 @@ describe.each(shapes)("search ranking and synonyms ($name)", ({ opts }) => {
     for (let i = 0; i < 6; i++) expect(await search("cellphone")).toEqual([]);
   });
 
+  it("filters a keyword by the product's current status, price, category and brand, in every order", async () => {
+    // the term rows carry copies of these four columns (migration 0203): each write must move them
+    const catA = (await http.post("categories", { name: "Kettles A" }, { token: admin })).body.data.id;
+    const catB = (await http.post("categories", { name: "Kettles B" }, { token: admin })).body.data.id;
+    const brand = (await http.post("brands", { name: `Facet ${Date.now()}` }, { token: admin })).body.data.id;
+    const created = (await http.post("products", { title: "不锈钢电水壶 1.7L", categoryId: catA, skus: [{ skuCode: "SR-KETTLE", price: 1000, stock: 3 }] }, { token: admin })).body.data;
+    const q = encodeURIComponent("电水壶");
+    /** whether the kettle is found under `filter`: every order must say the same, totals included */
+    const found = async (filter: string, token?: string) => {
+      const seen = new Set<boolean>();
+      for (const sort of ["", "&sort=price_asc", "&sort=sales", "&sort=newest"]) {
+        const r = await http.get(`products?q=${q}${filter}${sort}`, token ? { token } : undefined);
+        expect(r.status).toBe(200);
+        const ids: number[] = r.body.data.items.map((p: { id: number }) => p.id);
+        expect(r.body.data.total).toBe(ids.length);
+        seen.add(ids.includes(created.id));
+      }
+      if (seen.size !== 1) throw new Error(`the orders disagree on ${filter}`);
+      return [...seen][0];
+    };
+    expect(await found(`&categoryId=${catA}`)).toBe(true);
+    expect(await found(`&categoryId=${catB}`)).toBe(false);
+    expect(await found(`&brandId=${brand}`)).toBe(false);
+
+    expect((await http.patch(`products/${created.id}`, { categoryId: catB, brandId: brand }, { token: admin })).status).toBe(200);
+    expect(await found(`&categoryId=${catA}`)).toBe(false);
+    expect(await found(`&categoryId=${catB}&brandId=${brand}`)).toBe(true);
+
+    expect(await found("&minPrice=1500")).toBe(false);
+    const skuId = created.skus[0].id;
+    expect((await http.patch(`products/${created.id}/skus/${skuId}`, { price: 2000 }, { token: admin })).status).toBe(200);
+    expect(await found("&minPrice=1500")).toBe(true);
+    expect(await found("&maxPrice=1500")).toBe(false);
+
+    expect((await http.patch(`products/${created.id}`, { status: "OFF_SALE" }, { token: admin })).status).toBe(200);
+    expect(await found("")).toBe(false);
+    expect(await found("&minPrice=1500", admin)).toBe(true); // staff see products off sale
+    expect((await http.patch(`products/${created.id}`, { status: "ON_SALE", title: "不锈钢电水壶 2L" }, { token: admin })).status).toBe(200);
+    expect(await found(`&minPrice=1500&categoryId=${catB}`)).toBe(true);
+    expect((await http.del(`products/${created.id}`, { token: admin })).status).toBe(200);
+    expect(await found("", admin)).toBe(false);
+  });
+
   it("refuses bad synonym input and customers, changing nothing", async () => {
     const before = (await http.get("admin/search/synonyms", { token: admin })).body.data.length;
     for (const words of [["tomato"], ["tomato", "TOMATO"], ["!!!", "番茄"], "番茄", [], ["a".repeat(33), "b"]]) {
