@@ -31,6 +31,12 @@ const SEARCH_CONNECTIONS = Number(process.env.BENCH_SEARCH_CONNECTIONS ?? 10);
 const DETAIL_SAMPLE = 500;
 /** Empty: SQLite under the temp dir (embedded shape). A mysql:// URL runs the same bench on MySQL/MariaDB. */
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? "";
+/**
+ * Another checkout of Mall (e.g. `git worktree add /tmp/before HEAD~1`, its node_modules linked)
+ * to measure the uncached search against, on the same data, alternating with this one in every
+ * round: a before/after in one run on a noisy machine.
+ */
+const BASELINE = process.env.BENCH_BASELINE ?? "";
 
 // ---- deterministic catalog generator ---------------------------------------------------------
 let seed = 42;
@@ -202,13 +208,11 @@ async function main() {
 
   const node = path.join(ROOT, "node_modules/.bin/node");
   const tsx = path.join(ROOT, "node_modules/.bin/tsx");
-  const shop = await startProcess(
-    tsx,
-    ["bin/start.ts"],
-    { PORT: "3912", HOST: "127.0.0.1", DATA_DIR: data, DATABASE_URL, TRANSPORTER: "", REDIS_URL: "", CHANNELS_URL: "", RATE_LIMIT_ENABLED: "false", LOG_LEVEL: "warn", METRICS_PORT: "off", SEED_DEMO: "false", MIGRATE_ON_START: "false", SERVICES: "" },
-    "http://127.0.0.1:3912/ready",
-    120_000,
-  );
+  const shopEnv = { HOST: "127.0.0.1", DATA_DIR: data, DATABASE_URL, TRANSPORTER: "", REDIS_URL: "", CHANNELS_URL: "", RATE_LIMIT_ENABLED: "false", LOG_LEVEL: "warn", METRICS_PORT: "off", SEED_DEMO: "false", MIGRATE_ON_START: "false", SERVICES: "" };
+  const shop = await startProcess(tsx, ["bin/start.ts"], { ...shopEnv, PORT: "3912" }, "http://127.0.0.1:3912/ready", 120_000);
+  const before = BASELINE
+    ? await startProcess(path.join(BASELINE, "node_modules/.bin/tsx"), ["bin/start.ts"], { ...shopEnv, PORT: "3913" }, "http://127.0.0.1:3913/ready", 120_000, BASELINE)
+    : null;
   const api = "http://127.0.0.1:3912";
   const detailBody = await (await fetch(`${api}/api/v1/products/${seeded.sampleIds[0]}`)).text();
   const bareCode = `const b=process.env.BODY;require("node:http").createServer((q,s)=>{if(q.url==="/health")return s.end("ok");s.writeHead(200,{"content-type":"application/json; charset=utf-8"});s.end(b)}).listen(3911,"127.0.0.1")`;
@@ -216,34 +220,45 @@ async function main() {
   try {
     const detailPaths = seeded.sampleIds.map((id) => `/api/v1/products/${id}`);
     const searchPaths = KEYWORDS.map((q) => `/api/v1/products?q=${encodeURIComponent(q)}`);
-    // every request a query the cache has not seen: keyword × sort × page × pageSize × category
+    // every request a query the cache has not seen: keyword × sort × price filter × page × pageSize
     const sorts = ["", "&sort=price_asc", "&sort=sales", "&sort=newest", "&sort=price_desc"];
     const cold: string[] = [];
     const prices = ["", "&minPrice=1000", "&maxPrice=100000"];
     for (const q of KEYWORDS)
       for (const s of sorts)
         for (const pr of prices)
-          for (let page = 1; page <= 4; page++)
-            for (const size of [10, 20, 30, 40, 50]) cold.push(`/api/v1/products?q=${encodeURIComponent(q)}${s}${pr}&page=${page}&pageSize=${size}`);
+          for (let page = 1; page <= 6; page++)
+            for (let size = 10; size <= 50; size += 5) cold.push(`/api/v1/products?q=${encodeURIComponent(q)}${s}${pr}&page=${page}&pageSize=${size}`);
     for (let i = cold.length - 1; i > 0; i--) {
       const j = Math.floor(rnd() * (i + 1));
       [cold[i], cold[j]] = [cold[j], cold[i]];
     }
     const coldNext = cycle(cold);
+    // the baseline reads the same queries in the same order (its own cache: all misses too)
+    const beforeNext = cycle(cold);
 
     // warm-up: JIT, SQLite page cache, response cache for detail and cached search
     await measure({ url: api, connections: DETAIL_CONNECTIONS, paths: cycle(detailPaths) });
     await measure({ url: api, connections: SEARCH_CONNECTIONS, paths: cycle(searchPaths) });
+    if (before) await measure({ url: "http://127.0.0.1:3913", connections: SEARCH_CONNECTIONS, paths: cycle(searchPaths) });
     await measure({ url: "http://127.0.0.1:3911", connections: DETAIL_CONNECTIONS });
 
-    const runs: Record<string, Run[]> = { bare: [], health: [], detail: [], search: [], cold: [], cold1: [] };
+    const runs: Record<string, Run[]> = { bare: [], health: [], detail: [], search: [], cold: [], cold1: [], before: [], before1: [] };
     for (let i = 0; i < ROUNDS; i++) {
       runs.bare.push(await measure({ url: "http://127.0.0.1:3911", connections: DETAIL_CONNECTIONS }));
       runs.health.push(await measure({ url: `${api}/health`, connections: DETAIL_CONNECTIONS }));
       runs.detail.push(await measure({ url: api, connections: DETAIL_CONNECTIONS, paths: cycle(detailPaths) }));
       runs.search.push(await measure({ url: api, connections: SEARCH_CONNECTIONS, paths: cycle(searchPaths) }));
+      const baseline = async () => {
+        if (!before) return;
+        runs.before.push(await measure({ url: "http://127.0.0.1:3913", connections: SEARCH_CONNECTIONS, paths: beforeNext }));
+        runs.before1.push(await measure({ url: "http://127.0.0.1:3913", connections: 1, paths: beforeNext }));
+      };
+      // alternate which shop goes first: the machine's load drifts within a round too
+      if (i % 2 === 1) await baseline();
       runs.cold.push(await measure({ url: api, connections: SEARCH_CONNECTIONS, paths: coldNext }));
       runs.cold1.push(await measure({ url: api, connections: 1, paths: coldNext }));
+      if (i % 2 === 0) await baseline();
       console.log(`round ${i + 1}:`, JSON.stringify(Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, v[v.length - 1]]))));
     }
     const med = (k: string, f: keyof Run) => median(runs[k].map((r) => r[f]));
@@ -268,11 +283,25 @@ ${row(`\`GET /api/v1/products?q=…&sort&page&pageSize\` (every query new: cache
 ${row("same, one client at a time (latency without queueing)", "cold1", 1)}
 
 Detail ÷ bare (median of the per-round ratios): **${ratio.toFixed(2)}×** (target ≥ 0.5×); detail ÷ \`/health\`: ${healthRatio.toFixed(2)}×. Search p95: **${ms(med("search", "p95"))} ms** cached, **${ms(med("cold", "p95"))} ms** uncached with ${SEARCH_CONNECTIONS} clients, **${ms(med("cold1", "p95"))} ms** uncached with one client (target ≤ 50 ms).
-Uncached run used ${Math.round(coldUsed)} of ${cold.length} distinct queries (no repeats within the measured rounds${coldUsed > cold.length ? " — NOT true: some repeated" : ""}). Run on ${new Date().toISOString().slice(0, 10)}.`;
+Uncached run used ${Math.round(coldUsed)} of ${cold.length} distinct queries (no repeats within the measured rounds${coldUsed > cold.length ? " — NOT true: some repeated" : ""}). Run on ${new Date().toISOString().slice(0, 10)}.${
+      before
+        ? `
+
+Before/after on the same data, alternating in every round (\`BENCH_BASELINE=${process.env.BENCH_BASELINE_LABEL ?? BASELINE}\`), same uncached queries in the same order:
+
+| uncached search | connections | req/s | p50 | p95 | p99 |
+|---|---|---|---|---|---|
+${row("before (baseline checkout)", "before", SEARCH_CONNECTIONS)}
+${row("after (this checkout)", "cold", SEARCH_CONNECTIONS)}
+${row("before, one client", "before1", 1)}
+${row("after, one client", "cold1", 1)}`
+        : ""
+    }`;
     writeSection(DATABASE_URL ? "Catalog (MySQL/MariaDB)" : "Catalog", body);
     console.log(`\n## Catalog\n\n${body}\n`);
   } finally {
     await stopProcess(shop);
+    if (before) await stopProcess(before);
     await stopProcess(bare);
     fs.rmSync(data, { recursive: true, force: true });
     if (DATABASE_URL) await dropDatabase(DATABASE_URL);

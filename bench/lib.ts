@@ -29,8 +29,8 @@ export function writeSection(title: string, body: string): void {
 }
 
 /** Start a child process and resolve once `ready(url)` answers. */
-export async function startProcess(cmd: string, args: string[], env: Record<string, string>, readyUrl: string, timeoutMs = 60_000): Promise<ChildProcess> {
-  const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+export async function startProcess(cmd: string, args: string[], env: Record<string, string>, readyUrl: string, timeoutMs = 60_000, cwd = ROOT): Promise<ChildProcess> {
+  const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout?.on("data", (d) => (out = (out + d).slice(-4000)));
   child.stderr?.on("data", (d) => (out = (out + d).slice(-4000)));
