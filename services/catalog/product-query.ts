@@ -1,6 +1,6 @@
 /**
  * Product list and keyword search in SQL that runs unchanged on SQLite and MySQL/MariaDB — but
- * for the walks of SortedPlan, which name an index (INDEXED BY) and run on SQLite only.
+ * for the walks of SortedPlan, which name their index each in its dialect (salesWalk).
  * Every value is a bound parameter; the only text spliced in is an ORDER BY taken from a fixed
  * table (domain/listing.ts) and placeholder lists.
  */
@@ -290,8 +290,8 @@ async function listedCount(db: Reader, status: ProductStatus): Promise<number> {
  *   probes, however many products match. Cheap when matches are common.
  * - "drive": every match from the term index, one products seek each for its sales, sorted.
  *   Cheap when matches are rare.
- * Chosen per query from the exact match count; SQLite only, for one status (customers): MySQL/
- * MariaDB read an EXISTS probe as a semi-join and drive anyway. `plan` forces one (tests).
+ * Chosen per query from the exact match count, for one status (customers; the staff's two
+ * statuses are two runs of the index). `plan` forces one (tests).
  */
 export type SortedPlan = "walk" | "drive";
 
@@ -300,7 +300,7 @@ export type SortedPlan = "walk" | "drive";
  * the filters checked on the first term's row. Correlated probes, for a walk: the EXISTS tests
  * come first so a product without the first term costs one seek.
  */
-function scoreProbe(spellings: SearchSpelling[], f: ListFilter): { sql: string; args: unknown[] } {
+function scoreProbe(db: Reader, spellings: SearchSpelling[], f: ListFilter): { sql: string; args: unknown[] } {
   const args: unknown[] = [];
   const per = spellings.map(({ terms, marks }) => {
     const exists = terms.map((t, i) => {
@@ -320,12 +320,12 @@ function scoreProbe(spellings: SearchSpelling[], f: ListFilter): { sql: string; 
     });
     return `CASE WHEN ${exists.join(" AND ")} THEN ${[...weights, ...bonuses].join(" + ")} ELSE -1 END`;
   });
-  // max() of several arguments is SQLite's scalar max; one spelling needs none
-  return { sql: per.length === 1 ? per[0] : `max(${per.join(", ")})`, args };
+  // the larger of several values: SQLite's scalar max(), MySQL's GREATEST(); one spelling needs none
+  return { sql: per.length === 1 ? per[0] : `${db.dialect === "sqlite" ? "max" : "GREATEST"}(${per.join(", ")})`, args };
 }
 
 /**
- * Relevance on SQLite, for one status: the score's histogram first (index-only: the term rows
+ * Relevance for one status: the score's histogram first (index-only: the term rows
  * carry the filters), which gives the total and which score groups the page falls in; then each
  * such group in sales order — down the (status, sales, id) index with a score probe per product
  * when the group is common (a page of a 6,000-product keyword reads a few hundred products,
@@ -355,9 +355,9 @@ async function rankedByGroups(
     const plan = f.plan ?? (walked < total * WALK_RATIO ? "walk" : "drive");
     let rows: { id: number }[];
     if (plan === "walk") {
-      const probe = scoreProbe(planned, f);
+      const probe = scoreProbe(db, planned, f);
       rows = await db.select<{ id: number }>(
-        `SELECT p.id FROM products p INDEXED BY products_status_sales WHERE p.status = ? AND (${probe.sql}) = ? ORDER BY p.sales DESC, p.id DESC LIMIT ? OFFSET ?`,
+        `SELECT p.id FROM ${salesWalk(db)} WHERE p.status = ? AND (${probe.sql}) = ? ORDER BY p.sales DESC, p.id DESC LIMIT ? OFFSET ?`,
         [f.status, ...probe.args, g.score, take, skip],
       );
     } else {
@@ -372,6 +372,15 @@ async function rankedByGroups(
   const rows = ids.length ? await db.select<Row>(`SELECT ${COLUMNS} FROM products p WHERE p.id IN (${placeholders(ids.length)})`, ids) : [];
   const byId = new Map(rows.map((r) => [Number(r.id), r]));
   return { items: ids.flatMap((id) => (byId.has(id) ? [toListItem(byId.get(id)!)] : [])), total, page: f.page, pageSize: f.pageSize };
+}
+
+/**
+ * `products p` read down its (status, sales, id) index, named: left to choose, SQLite would
+ * rather range-scan the price index for a price filter and sort every match, and MariaDB would
+ * turn the EXISTS probe into a semi-join driven from the terms — the work a walk exists to avoid.
+ */
+function salesWalk(db: Reader): string {
+  return db.dialect === "sqlite" ? "products p INDEXED BY products_status_sales" : "products p FORCE INDEX (products_status_sales)";
 }
 
 /** A walked product costs one probe; a driven match a seek and its share of a sort. */
@@ -392,7 +401,7 @@ export async function listProducts(db: Reader, f: ListFilter & { plan?: SortedPl
     );
     if (!planned.length) return empty;
     if (!ranking) return sortedSearch(db, f, planned, offset);
-    if (db.dialect === "sqlite" && f.status) return rankedByGroups(db, { ...f, status: f.status }, planned, offset);
+    if (f.status) return rankedByGroups(db, { ...f, status: f.status }, planned, offset);
     // The matched set is materialised for ranking anyway, so the total comes with the page
     // (window count); only the page's rows are joined again for their display columns.
     // CROSS JOIN keeps the matches as the outer loop: without statistics SQLite would rather
@@ -444,15 +453,13 @@ async function sortedSearch(db: Reader, f: ListFilter & { plan?: SortedPlan }, p
   } else {
     let plan: SortedPlan = "drive";
     // one status: the index's order is the page's (the staff's two statuses are two runs)
-    if (db.dialect === "sqlite" && f.status) {
+    if (f.status) {
       const listed = await listedCount(db, f.status);
       plan = f.plan ?? ((offset + f.pageSize) * listed < total * total * WALK_RATIO ? "walk" : "drive");
     }
     if (plan === "walk") {
-      // INDEXED BY: with a price filter SQLite would rather range-scan the price index and sort
-      // every match, the work this plan exists to avoid
       const probe = matchProbe(planned, f);
-      ids = `SELECT p.id FROM products p INDEXED BY products_status_sales WHERE p.status = ? AND (${probe.sql}) ORDER BY ${order} LIMIT ? OFFSET ?`;
+      ids = `SELECT p.id FROM ${salesWalk(db)} WHERE p.status = ? AND (${probe.sql}) ORDER BY ${order} LIMIT ? OFFSET ?`;
       args = [f.status, ...probe.args, f.pageSize, offset];
     } else {
       ids = `SELECT p.id FROM (${match.sql}) m CROSS JOIN products p ON p.id = m.product_id ORDER BY ${order} LIMIT ? OFFSET ?`;
