@@ -41,5 +41,7 @@ export async function up({ context: qi }: { context: QueryInterface }) {
 }
 
 export async function down({ context: qi }: { context: QueryInterface }) {
-  for (const [name] of [...COLUMNS].reverse()) await qi.removeColumn("product_search_terms", name);
+  // plain DROP COLUMN on both (SQLite ≥ 3.35): Sequelize's SQLite removeColumn rebuilds the table
+  // and would lose WITHOUT ROWID
+  for (const [name] of [...COLUMNS].reverse()) await qi.sequelize.query(`ALTER TABLE product_search_terms DROP COLUMN ${name}`);
 }
