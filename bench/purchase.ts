@@ -152,6 +152,29 @@ async function questions(db: Sequelize): Promise<number> {
   return Number(row.Value);
 }
 
+/**
+ * BENCH_SQL_DIGEST=<file> (cluster): MariaDB's general log over the counting pass, written as
+ * statements per purchase grouped by shape (literals replaced by ?), most frequent first.
+ */
+async function startGeneralLog(db: Sequelize): Promise<(file: string, purchases: number) => Promise<void>> {
+  await db.query("SET GLOBAL log_output = 'TABLE'");
+  await db.query("TRUNCATE mysql.general_log");
+  await db.query("SET GLOBAL general_log = 1");
+  return async (file, purchases) => {
+    await db.query("SET GLOBAL general_log = 0");
+    const rows = await db.query<{ t: string; k: string }>("SELECT CONVERT(argument USING utf8mb4) AS t, command_type AS k FROM mysql.general_log", { type: QueryTypes.SELECT });
+    const groups = new Map<string, number>();
+    for (const r of rows) {
+      if (r.k !== "Query" && r.k !== "Execute") continue;
+      const shape = r.t.replace(/'(?:[^'\\]|\\.)*'/g, "?").replace(/\b\d+(\.\d+)?\b/g, "?").replace(/\(\?(, ?\?)*\)/g, "(…)").replace(/\s+/g, " ").slice(0, 220);
+      groups.set(shape, (groups.get(shape) ?? 0) + 1);
+    }
+    const lines = [...groups].sort((a, b) => b[1] - a[1]).map(([q, n]) => `${(n / purchases).toFixed(2).padStart(6)}  ${q}`);
+    fs.writeFileSync(file, lines.join("\n") + "\n");
+    console.log(`SQL digest of the counting pass: ${file}`);
+  };
+}
+
 interface Purchase {
   orderNo: string;
   buyer: Buyer;
@@ -311,8 +334,10 @@ async function runShape(shape: string): Promise<ShapeResult> {
     await new Promise((r) => setTimeout(r, 1000));
     sqlBefore = shape === "embedded" ? c.sqlLines()! : await questions(c.db);
     brokerBefore = await brokerRequests(c.metricsPort);
+    const digest = shape === "cluster" && process.env.BENCH_SQL_DIGEST ? await startGeneralLog(c.db) : null;
     for (let i = 0; i < SERIAL; i++) await purchase(c.url, cBuyer, cSkus[0], 1, lat, failures);
     await new Promise((r) => setTimeout(r, 1500)); // the events the purchases caused
+    if (digest) await digest(process.env.BENCH_SQL_DIGEST!, SERIAL);
     const sqlAfter = shape === "embedded" ? c.sqlLines()! : await questions(c.db);
     const brokerAfter = await brokerRequests(c.metricsPort);
     // MariaDB's counter includes our own two SHOW STATUS statements
