@@ -305,15 +305,15 @@ export class StockStore {
   async transition(action: ReservationAction, reference: string, reason?: string): Promise<Changed<Reservation>> {
     const { from, to } = TRANSITIONS[action];
     const effect = LINE_EFFECT[action];
-    const skuIds = await this.tx(async (t) => {
+    const won = await this.tx(async (t) => {
       const now = new Date();
-      const won = await runUpdate(
+      const changed = await runUpdate(
         this.deps.sequelize,
         "UPDATE reservations SET status = ?, updated_at = ? WHERE reference = ? AND status = ?",
         [to, now, reference, from],
         t,
       );
-      if (won === 0) return null;
+      if (changed === 0) return null;
       const r = (await this.reservation(reference, t))!;
       for (const { skuId, quantity } of r.lines) {
         const n = await runUpdate(this.deps.sequelize, effect.sql, effect.params(quantity, now, skuId), t);
@@ -329,20 +329,22 @@ export class StockStore {
         t,
         r.lines.map((l) => ({ skuId: l.skuId, ...effect.movement(l.quantity), reason: reason ?? null, reference })),
       );
-      return r.lines.map((l) => l.skuId);
+      return r;
     });
+    // read after its own UPDATE, the winner's row is what it committed: no second read
+    if (won) return { value: strip(won), skuIds: won.lines.map((l) => l.skuId) };
     const current = await this.reservation(reference);
     if (!current) {
       if (action === "release") return this.releaseUnknown(reference, reason);
       throw bizError("RESERVATION_NOT_FOUND", `no reservation ${reference}`, { reference });
     }
-    if (skuIds === null && outcomeOfLostUpdate(action, current.status) === "conflict") {
+    if (outcomeOfLostUpdate(action, current.status) === "conflict") {
       throw bizError("RESERVATION_STATE_CONFLICT", `reservation ${reference} is ${current.status}; cannot ${action} it`, {
         reference,
         status: current.status,
       });
     }
-    return { value: strip(current), skuIds: skuIds ?? [] };
+    return { value: strip(current), skuIds: [] };
   }
 
   /**

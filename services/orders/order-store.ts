@@ -44,6 +44,12 @@ export interface TransitionOpts {
   guard?: { sql: string; values: unknown[] };
   /** event written with the change, built from the order row */
   event?: (order: OrderRow) => [channel: string, data: unknown];
+  /**
+   * The order as the caller has just read it, to plan from instead of reading it again. Safe
+   * because the UPDATE compares the status it planned from: if the order moved meanwhile the
+   * move fails with ORDER_STATE_CONFLICT, as it would after a fresh read.
+   */
+  current?: OrderRow;
 }
 
 export type OrderRow = Row<OrderAttrs>;
@@ -105,7 +111,10 @@ export class OrderStore {
 
   /** `transition` inside the caller's transaction. Returns the order as it was and the move made. */
   async transitionIn(t: Transaction, orderNo: string, action: OrderAction, who: Who, opts: TransitionOpts = {}) {
-    const order = await this.mustFind(orderNo, opts.userId, t);
+    const order =
+      opts.current && opts.current.orderNo === orderNo && (opts.userId === undefined || Number(opts.current.userId) === opts.userId)
+        ? opts.current
+        : await this.mustFind(orderNo, opts.userId, t);
     const from = order.status as OrderStatus;
     const plan = planTransition(action, from, who.kind, opts.back);
     if (!plan.ok) throw bizError("ORDER_STATE_CONFLICT", plan.reason, { orderNo, status: from });

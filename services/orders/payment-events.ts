@@ -34,6 +34,8 @@ export async function onPaymentSucceeded(host: AfterSalesHost, env: EventEnvelop
       try {
         const r = await host.once("orders", env.eventId, (t) =>
           host.store.transitionIn(t, d.orderNo, "pay", system, {
+            // read just above: the status compare-and-set catches any change since
+            current: order,
             note: `paid ${d.amount} ${d.currency} by ${d.channel} (${d.paymentNo})`,
             set: { paid_at: new Date(), payment_no: d.paymentNo },
             event: (o): [string, OrderPaidEvent] => [

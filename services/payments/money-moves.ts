@@ -7,7 +7,7 @@
 import type { Service, ServiceBroker } from "moleculer";
 import type { PaymentAttrs } from "../../models/payments";
 import type { WalletMoveResult } from "../users/users.contracts";
-import { PaymentStore } from "./payment-store";
+import { PaymentStore, wholeSeconds } from "./payment-store";
 import { walletPayReference, walletRefundReference } from "./payments.contracts";
 import { sandboxRefund } from "./sandbox-provider";
 import { callAction } from "../shared/actions";
@@ -47,7 +47,11 @@ export async function payByWallet(host: MoneyHost, p: PaymentAttrs): Promise<Pay
     await host.store.settleNow(p, "FAILED", { reason: err.type });
     throw err;
   }
-  await host.store.settleNow(p, "SUCCEEDED", { providerTxnId: `wallet:${moved.entry.id}` });
+  const at = wholeSeconds();
+  const providerTxnId = `wallet:${moved.entry.id}`;
+  // settled here: the payment is what this request wrote; else another request (a retry, the
+  // sweep) settled it first and the row says how
+  if (await host.store.settleNow(p, "SUCCEEDED", { providerTxnId, at })) return { ...p, status: "SUCCEEDED", providerTxnId, paidAt: at, updatedAt: at };
   return (await host.store.payment(p.paymentNo))!;
 }
 

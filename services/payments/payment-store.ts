@@ -31,6 +31,16 @@ export interface StoreDeps {
 
 const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : null);
 
+/** How a payment is settled; `at` (default now) is the time written as paid_at / updated_at. */
+export interface SettleDetail {
+  providerTxnId?: string;
+  reason?: string;
+  at?: Date;
+}
+
+/** Now, to the whole second (what a MySQL DATETIME column keeps). */
+export const wholeSeconds = () => new Date(Math.floor(Date.now() / 1000) * 1000);
+
 export function paymentDto(p: PaymentAttrs): PaymentDto {
   return {
     paymentNo: p.paymentNo,
@@ -107,24 +117,41 @@ export class PaymentStore {
   async open(order: OrderForPayment, channel: PaymentChannel): Promise<{ payment: PaymentAttrs; created: boolean }> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const paymentNo = newPaymentNo();
+      // whole seconds, as DATETIME keeps them on MySQL: the answer built below equals a later read
+      const at = wholeSeconds();
       try {
-        await this.tx((t) =>
-          this.m.Payment.create(
-            {
-              paymentNo,
-              orderNo: order.orderNo,
-              activeOrderNo: order.orderNo,
-              userId: order.userId,
-              channel,
-              amount: order.payable,
-              currency: order.currency,
-              status: "PENDING",
-              refundedAmount: 0,
-            },
-            { transaction: t },
-          ),
-        );
-        return { payment: (await this.payment(paymentNo))!, created: true };
+        // one INSERT needs no transaction of its own, and what it wrote needs no read-back
+        const row = await this.m.Payment.create({
+          paymentNo,
+          orderNo: order.orderNo,
+          activeOrderNo: order.orderNo,
+          userId: order.userId,
+          channel,
+          amount: order.payable,
+          currency: order.currency,
+          status: "PENDING",
+          refundedAmount: 0,
+          createdAt: at,
+          updatedAt: at,
+        });
+        const payment: PaymentAttrs = {
+          id: Number(row.get("id")),
+          paymentNo,
+          orderNo: order.orderNo,
+          activeOrderNo: order.orderNo,
+          userId: Number(order.userId),
+          channel,
+          amount: Number(order.payable),
+          currency: order.currency,
+          status: "PENDING",
+          providerTxnId: null,
+          refundedAmount: 0,
+          failureReason: null,
+          paidAt: null,
+          createdAt: at,
+          updatedAt: at,
+        };
+        return { payment, created: true };
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
       }
@@ -141,8 +168,8 @@ export class PaymentStore {
    * PENDING → SUCCEEDED | FAILED with the matching event, in `t`. Returns false when the payment
    * was no longer PENDING (another callback, the wallet retry or a failure got there first).
    */
-  async settle(t: Transaction, p: PaymentAttrs, to: "SUCCEEDED" | "FAILED", detail: { providerTxnId?: string; reason?: string }): Promise<boolean> {
-    const now = new Date();
+  async settle(t: Transaction, p: PaymentAttrs, to: "SUCCEEDED" | "FAILED", detail: SettleDetail): Promise<boolean> {
+    const now = detail.at ?? new Date();
     const won =
       to === "SUCCEEDED"
         ? await runUpdate(
@@ -177,7 +204,7 @@ export class PaymentStore {
   }
 
   /** settle() in its own transaction. */
-  settleNow(p: PaymentAttrs, to: "SUCCEEDED" | "FAILED", detail: { providerTxnId?: string; reason?: string }): Promise<boolean> {
+  settleNow(p: PaymentAttrs, to: "SUCCEEDED" | "FAILED", detail: SettleDetail): Promise<boolean> {
     return this.tx((t) => this.settle(t, p, to, detail));
   }
 

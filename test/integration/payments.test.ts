@@ -114,6 +114,7 @@ describe.each(shapes)("payments (%s)", (_name, opts) => {
       expect(r.status).toBe(201);
       expect(r.body.data).toMatchObject({ orderNo: order.orderNo, amount: order.payable, currency: "CNY", channel: "sandbox", status: "PENDING" });
       expect(r.body.data.payUrl).toMatch(new RegExp(`/api/v1/payments/sandbox/${r.body.data.paymentNo}/complete$`));
+      expect((await http.get(`payments/${r.body.data.paymentNo}`, { token: b.token })).body.data).toMatchObject(r.body.data);
 
       const { raw, signature } = signed(callback(r.body.data));
       const n = await notify(raw, signature);
@@ -182,6 +183,10 @@ describe.each(shapes)("payments (%s)", (_name, opts) => {
       expect(r.status).toBe(201);
       expect(r.body.data).toMatchObject({ channel: "wallet", status: "SUCCEEDED", amount: order.payable });
       expect(r.body.data.payUrl).toBeUndefined();
+      // the answer is built from what the request wrote, not read back: it must equal a later read
+      const again = (await http.get(`payments/${r.body.data.paymentNo}`, { token: b.token })).body.data;
+      expect(again).toMatchObject(r.body.data);
+      expect(r.body.data.paidAt).toEqual(expect.any(String));
       const wallet = (await http.get("users/me/wallet", { token: b.token })).body.data;
       expect(wallet.balance).toBe(10_000 - order.payable);
       expect(wallet.entries[0]).toMatchObject({ type: "DEBIT", amount: -order.payable, reference: `pay:${r.body.data.paymentNo}` });
