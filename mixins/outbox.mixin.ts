@@ -14,8 +14,9 @@
  * Embedded shape (Fake channel adapter, no transporter): the Fake adapter's publish is a
  * fire-and-forget broker event, so a consumer that fails would lose the message after the row was
  * already marked published. There the relay instead calls the local consumers' channel handlers
- * itself and marks a row published only once every consumer group has handled it; a failing
- * group is retried with backoff (other groups are not re-run). A group that still fails after its
+ * itself and marks a row published only once every consumer group has handled it. The groups of
+ * an event run concurrently, as JetStream's durable consumers do; events go in outbox order. A
+ * failing group is retried with backoff (the groups that took the event are not re-run). A group that still fails after its
  * channel's `maxRetries` (at most OUTBOX_MAX_LOCAL_ATTEMPTS) passes is dead-lettered, as
  * JetStream would: the message goes to the local DEAD_LETTER consumer (services/ops) and the
  * other groups carry on. With no such consumer the row stays unpublished (logged as an error).
@@ -429,18 +430,27 @@ async function relayInProcess(svc: OutboxService, producer: string, batch: numbe
       done.set(row.event_id, handled);
       const attempts = (row.attempts ?? 0) + 1;
       try {
-        for (const consumer of localConsumers(svc.broker, row.channel)) {
-          if (handled.has(consumer.group)) continue;
-          const raw = { headers: { "x-event-id": row.event_id }, info: { redeliveryCount: row.attempts ?? 0 } };
-          try {
-            await deliverTo(consumer, svc.broker, envelope, raw);
-          } catch (err) {
-            const limit = Math.min(consumer.chan.maxRetries ?? OUTBOX_MAX_LOCAL_ATTEMPTS, OUTBOX_MAX_LOCAL_ATTEMPTS);
-            if (attempts < limit || !(await deadLetterLocally(svc, row, envelope, consumer.group, err, attempts))) throw err;
-            svc.logger.error(`outbox: group ${consumer.group} failed ${row.channel} ${row.event_id} ${attempts} times; dead-lettered: ${(err as Error)?.message ?? err}`);
-          }
-          handled.add(consumer.group);
-        }
+        // the groups of one event run side by side, as JetStream's durable consumers (one per
+        // group) do in the cluster: each waits on its own writes, not on the other groups'.
+        // Events still go one after another, in outbox order.
+        const outcomes = await Promise.allSettled(
+          localConsumers(svc.broker, row.channel)
+            .filter((consumer) => !handled.has(consumer.group))
+            .map(async (consumer) => {
+              const raw = { headers: { "x-event-id": row.event_id }, info: { redeliveryCount: row.attempts ?? 0 } };
+              try {
+                await deliverTo(consumer, svc.broker, envelope, raw);
+              } catch (err) {
+                const limit = Math.min(consumer.chan.maxRetries ?? OUTBOX_MAX_LOCAL_ATTEMPTS, OUTBOX_MAX_LOCAL_ATTEMPTS);
+                if (attempts < limit || !(await deadLetterLocally(svc, row, envelope, consumer.group, err, attempts))) throw err;
+                svc.logger.error(`outbox: group ${consumer.group} failed ${row.channel} ${row.event_id} ${attempts} times; dead-lettered: ${(err as Error)?.message ?? err}`);
+              }
+              handled.add(consumer.group);
+            }),
+        );
+        const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
+        // the groups that took it are remembered (`handled`): a retry runs only the others
+        if (failed) throw failed.reason;
         published.push(row.id);
         done.delete(row.event_id);
         retryAt.delete(row.id);

@@ -2,7 +2,7 @@
  * Embedded shape: the outbox delivers to in-process consumers itself (Fake channel adapter, no
  * transporter), so a consumer failure is retried instead of lost. A row is marked published only
  * once every consumer group has handled it; a group that already succeeded is not run again; a
- * failing row does not hold up the rows behind it.
+ * failing row does not hold up the rows behind it; the groups of one event run side by side.
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -33,6 +33,8 @@ describe("outbox in-process delivery (embedded)", () => {
   const calls: Record<string, number[]> = { steady: [], flaky: [] };
   /** n → how many more times the flaky group fails it */
   const failures = new Map<number, number>();
+  /** n → what the steady group waits for before it finishes n */
+  const gates = new Map<number, Promise<void>>();
 
   const consumer = (group: string, fails: boolean): ServiceSchema =>
     ({
@@ -42,6 +44,7 @@ describe("outbox in-process delivery (embedded)", () => {
           group,
           async handler(env: EventEnvelope<{ n: number }>) {
             calls[group].push(env.data.n);
+            if (!fails) await gates.get(env.data.n);
             const left = failures.get(env.data.n) ?? 0;
             if (fails && left > 0) {
               failures.set(env.data.n, left - 1);
@@ -106,5 +109,18 @@ describe("outbox in-process delivery (embedded)", () => {
     expect(calls.flaky).toContain(3);
     expect((await published(stuck.eventId)).p).toBeNull();
     expect(Number((await published(stuck.eventId)).a)).toBeGreaterThanOrEqual(1);
+  });
+
+  it("delivers an event to its groups side by side: one slow group does not hold up the others", async () => {
+    let open!: () => void;
+    gates.set(4, new Promise<void>((r) => (open = r)));
+    const e = await broker.call<EventEnvelope, { n: number }>("localProducer.produce", { n: 4 });
+    // the steady group is still busy with 4 (its gate is shut) when the flaky one has taken it
+    await waitFor(() => calls.steady.includes(4) && calls.flaky.includes(4), { what: "both groups running 4" });
+    expect((await published(e.eventId)).p).toBeNull();
+    open();
+    await waitFor(async () => (await published(e.eventId)).p !== null, { what: "published once both finished" });
+    expect(calls.steady.filter((n) => n === 4)).toHaveLength(1);
+    expect(calls.flaky.filter((n) => n === 4)).toHaveLength(1);
   });
 });
