@@ -15,8 +15,9 @@
  * fire-and-forget broker event, so a consumer that fails would lose the message after the row was
  * already marked published. There the relay instead calls the local consumers' channel handlers
  * itself and marks a row published only once every consumer group has handled it. The groups of
- * an event run concurrently, as JetStream's durable consumers do; events go in outbox order. A
- * failing group is retried with backoff (the groups that took the event are not re-run). A group that still fails after its
+ * an event run concurrently, as JetStream's durable consumers do, and so do up to LOCAL_IN_FLIGHT
+ * events (the events of one order in outbox order). A failing group is retried with backoff (the
+ * groups that took the event are not re-run). A group that still fails after its
  * channel's `maxRetries` (at most OUTBOX_MAX_LOCAL_ATTEMPTS) passes is dead-lettered, as
  * JetStream would: the message goes to the local DEAD_LETTER consumer (services/ops) and the
  * other groups carry on. With no such consumer the row stays unpublished (logged as an error).
@@ -325,6 +326,15 @@ function deliversInProcess(svc: OutboxService, adapter: ChannelAdapter | undefin
   return adapter?.constructor?.name === "FakeAdapter" && !(svc.broker as unknown as { transit?: unknown }).transit;
 }
 
+/** Events the in-process relay delivers at once (a JetStream consumer's maxInFlight is 10–20). */
+export const LOCAL_IN_FLIGHT = 10;
+
+/** Events of one order are delivered in order; the order number is the key (null: no order named). */
+function orderingKey(env: EventEnvelope): string | null {
+  const orderNo = (env?.data as { orderNo?: unknown } | undefined)?.orderNo;
+  return typeof orderNo === "string" && orderNo ? orderNo : null;
+}
+
 /** min(250 ms × 2^(attempts−1), 30 s) */
 const localBackoffMs = (attempts: number) => Math.min(250 * 2 ** Math.max(0, attempts - 1), 30_000);
 
@@ -422,50 +432,79 @@ async function relayInProcess(svc: OutboxService, producer: string, batch: numbe
   }
   return delivered;
 
+  /**
+   * Up to LOCAL_IN_FLIGHT events at once, as a JetStream consumer's maxInFlight allows in the
+   * cluster; the events of one order still go one after another, in outbox order (stricter than
+   * JetStream, which orders nothing across channels). An event that names no order waits for
+   * everything before it and holds back everything after it.
+   */
   async function deliverRows() {
+    const inFlight = new Set<Promise<void>>();
+    const tails = new Map<string, Promise<void>>();
     for (const row of rows) {
       if (svc.$outboxStopped) break;
       const envelope = JSON.parse(row.payload) as EventEnvelope;
-      const handled = done.get(row.event_id) ?? new Set<string>();
-      done.set(row.event_id, handled);
-      const attempts = (row.attempts ?? 0) + 1;
-      try {
-        // the groups of one event run side by side, as JetStream's durable consumers (one per
-        // group) do in the cluster: each waits on its own writes, not on the other groups'.
-        // Events still go one after another, in outbox order.
-        const outcomes = await Promise.allSettled(
-          localConsumers(svc.broker, row.channel)
-            .filter((consumer) => !handled.has(consumer.group))
-            .map(async (consumer) => {
-              const raw = { headers: { "x-event-id": row.event_id }, info: { redeliveryCount: row.attempts ?? 0 } };
-              try {
-                await deliverTo(consumer, svc.broker, envelope, raw);
-              } catch (err) {
-                const limit = Math.min(consumer.chan.maxRetries ?? OUTBOX_MAX_LOCAL_ATTEMPTS, OUTBOX_MAX_LOCAL_ATTEMPTS);
-                if (attempts < limit || !(await deadLetterLocally(svc, row, envelope, consumer.group, err, attempts))) throw err;
-                svc.logger.error(`outbox: group ${consumer.group} failed ${row.channel} ${row.event_id} ${attempts} times; dead-lettered: ${(err as Error)?.message ?? err}`);
-              }
-              handled.add(consumer.group);
-            }),
-        );
-        const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
-        // the groups that took it are remembered (`handled`): a retry runs only the others
-        if (failed) throw failed.reason;
-        published.push(row.id);
-        done.delete(row.event_id);
+      const key = orderingKey(envelope);
+      if (key === null) {
+        await Promise.all(inFlight);
+        await deliverRow(row, envelope);
+        continue;
+      }
+      while (inFlight.size >= LOCAL_IN_FLIGHT) await Promise.race(inFlight);
+      const p: Promise<void> = (tails.get(key) ?? Promise.resolve())
+        .then(() => deliverRow(row, envelope))
+        // deliverRow keeps a consumer's failure for a retry; this is the bookkeeping itself failing
+        .catch((err) => svc.logger.error(`outbox: delivering ${row.channel} ${row.event_id} failed: ${(err as Error)?.message ?? err}`));
+      tails.set(key, p);
+      inFlight.add(p);
+      void p.finally(() => {
+        inFlight.delete(p);
+        if (tails.get(key) === p) tails.delete(key);
+      });
+    }
+    await Promise.all(inFlight);
+  }
+
+  /** One event to every consumer group that has not taken it yet; failures are kept for a retry, never thrown. */
+  async function deliverRow(row: OutboxRow, envelope: EventEnvelope): Promise<void> {
+    const handled = done.get(row.event_id) ?? new Set<string>();
+    done.set(row.event_id, handled);
+    const attempts = (row.attempts ?? 0) + 1;
+    try {
+      // the groups of one event run side by side, as JetStream's durable consumers (one per
+      // group) do in the cluster: each waits on its own writes, not on the other groups'
+      const outcomes = await Promise.allSettled(
+        localConsumers(svc.broker, row.channel)
+          .filter((consumer) => !handled.has(consumer.group))
+          .map(async (consumer) => {
+            const raw = { headers: { "x-event-id": row.event_id }, info: { redeliveryCount: row.attempts ?? 0 } };
+            try {
+              await deliverTo(consumer, svc.broker, envelope, raw);
+            } catch (err) {
+              const limit = Math.min(consumer.chan.maxRetries ?? OUTBOX_MAX_LOCAL_ATTEMPTS, OUTBOX_MAX_LOCAL_ATTEMPTS);
+              if (attempts < limit || !(await deadLetterLocally(svc, row, envelope, consumer.group, err, attempts))) throw err;
+              svc.logger.error(`outbox: group ${consumer.group} failed ${row.channel} ${row.event_id} ${attempts} times; dead-lettered: ${(err as Error)?.message ?? err}`);
+            }
+            handled.add(consumer.group);
+          }),
+      );
+      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
+      // the groups that took it are remembered (`handled`): a retry runs only the others
+      if (failed) throw failed.reason;
+      published.push(row.id);
+      done.delete(row.event_id);
+      retryAt.delete(row.id);
+      delivered++;
+    } catch (err) {
+      await withTransaction(sequelize, (t) => sequelize.query("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?", { replacements: [row.id], transaction: t }));
+      const why = (err as Error)?.message ?? String(err);
+      if (attempts >= OUTBOX_MAX_LOCAL_ATTEMPTS) {
         retryAt.delete(row.id);
-        delivered++;
-      } catch (err) {
-        await withTransaction(sequelize, (t) => sequelize.query("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?", { replacements: [row.id], transaction: t }));
-        const why = (err as Error)?.message ?? String(err);
-        if (attempts >= OUTBOX_MAX_LOCAL_ATTEMPTS) {
-          retryAt.delete(row.id);
-          done.delete(row.event_id);
-          svc.logger.error(`outbox: ${row.channel} ${row.event_id} failed ${attempts} times in-process; left unpublished (outbox id ${row.id}): ${why}`);
-        } else {
-          retryAt.set(row.id, Date.now() + localBackoffMs(attempts));
-          svc.logger.warn(`outbox: a consumer of ${row.channel} ${row.event_id} failed (attempt ${attempts}), will retry: ${why}`);
-        }
+        done.delete(row.event_id);
+        svc.logger.error(`outbox: ${row.channel} ${row.event_id} failed ${attempts} times in-process; left unpublished (outbox id ${row.id}): ${why}`);
+      } else {
+        retryAt.set(row.id, Date.now() + localBackoffMs(attempts));
+        svc.logger.warn(`outbox: a consumer of ${row.channel} ${row.event_id} failed (attempt ${attempts}), will retry: ${why}`);
       }
     }
   }

@@ -72,9 +72,20 @@ describe("outbox in-process delivery (embedded)", () => {
       mixins: [DbMixin({ service: "localProducer", define: defineModels, primary: "Marker" }), OutboxMixin({ producer: "localtest" })],
       actions: {
         produce: {
-          params: { n: "number" },
-          handler(this: any, ctx: { params: { n: number } }) {
-            return this.tx((t: unknown) => this.outbox(t, CHANNEL, { n: ctx.params.n }));
+          params: { n: "number", orderNo: { type: "string", optional: true } },
+          handler(this: any, ctx: { params: { n: number; orderNo?: string } }) {
+            return this.tx((t: unknown) => this.outbox(t, CHANNEL, { n: ctx.params.n, ...(ctx.params.orderNo ? { orderNo: ctx.params.orderNo } : {}) }));
+          },
+        },
+        /** several events in one transaction: the relay finds them in one pass */
+        produceMany: {
+          params: { events: { type: "array", items: { type: "object", props: { n: "number", orderNo: "string" } } } },
+          handler(this: any, ctx: { params: { events: { n: number; orderNo: string }[] } }) {
+            return this.tx(async (t: unknown) => {
+              const out: EventEnvelope[] = [];
+              for (const e of ctx.params.events) out.push(await this.outbox(t, CHANNEL, e));
+              return out;
+            });
           },
         },
       },
@@ -122,5 +133,26 @@ describe("outbox in-process delivery (embedded)", () => {
     await waitFor(async () => (await published(e.eventId)).p !== null, { what: "published once both finished" });
     expect(calls.steady.filter((n) => n === 4)).toHaveLength(1);
     expect(calls.flaky.filter((n) => n === 4)).toHaveLength(1);
+  });
+
+  it("delivers the events of different orders side by side, and the events of one order in outbox order", async () => {
+    let open!: () => void;
+    gates.set(5, new Promise<void>((r) => (open = r)));
+    const [first, sameOrder, otherOrder] = await broker.call<EventEnvelope[], { events: { n: number; orderNo: string }[] }>("localProducer.produceMany", {
+      events: [
+        { n: 5, orderNo: "A-1" },
+        { n: 6, orderNo: "A-1" },
+        { n: 7, orderNo: "B-1" },
+      ],
+    });
+    // A-1's first event is held by the steady group; B-1's event goes past it, A-1's second waits
+    await waitFor(() => calls.steady.includes(7) && calls.flaky.includes(7), { what: "the other order's event delivered" });
+    expect(calls.steady).not.toContain(6);
+    expect(calls.flaky).not.toContain(6);
+    expect((await published(first.eventId)).p).toBeNull();
+    open();
+    await waitFor(async () => (await published(sameOrder.eventId)).p !== null, { what: "the same order's second event delivered" });
+    expect(calls.steady.indexOf(6)).toBeGreaterThan(calls.steady.indexOf(5));
+    expect((await published(first.eventId)).p).not.toBeNull();
   });
 });
