@@ -40,6 +40,7 @@ interface IdemMeta {
   idempotencyKey?: string;
   $statusCode?: number;
   $responseHeaders?: Record<string, string>;
+  $location?: string;
 }
 
 /** moleculer binds handlers to their service before middlewares wrap them */
@@ -86,7 +87,12 @@ export function IdempotencyMiddleware(broker: ServiceBroker): Middleware {
         .catch((e) => logger.error(`could not release Idempotency-Key ${k} (it lapses in ${CLAIM_LEASE_MS} ms): ${(e as Error)?.message ?? e}`));
       throw err;
     }
-    const answer: Answer = { status: ctx.meta.$statusCode ?? 200, body, ...(ctx.meta.$responseHeaders ? { headers: ctx.meta.$responseHeaders } : {}) };
+    const answer: Answer = {
+      status: ctx.meta.$statusCode ?? 200,
+      body,
+      ...(ctx.meta.$responseHeaders ? { headers: ctx.meta.$responseHeaders } : {}),
+      ...(ctx.meta.$location ? { location: ctx.meta.$location } : {}),
+    };
     // the client has its answer whatever happens here; a lost record only means a retry after
     // the lease runs the request again
     try {
@@ -101,6 +107,7 @@ export function IdempotencyMiddleware(broker: ServiceBroker): Middleware {
   function replay(ctx: Context<unknown, IdemMeta>, answer: Answer): unknown {
     ctx.meta.$statusCode = answer.status;
     ctx.meta.$responseHeaders = replayHeaders(answer);
+    if (answer.location) ctx.meta.$location = answer.location;
     return answer.body;
   }
 

@@ -349,7 +349,12 @@ function buildOperation(alias: AliasInfo, action: ActionInfo, method: string, c:
     : { "application/json": { schema: successEnvelope((hoist(meta.response, c) as Json | undefined) ?? {}) } };
   const responses: Json = {};
   for (const status of [meta.status ?? 200].flat()) {
-    responses[String(status)] = { description: status === 201 ? "Created" : status === 202 ? "Accepted" : "OK", headers: successHeaders, content };
+    let headers = successHeaders;
+    if (status === 201) {
+      c.headers.add("Location");
+      headers = { ...successHeaders, Location: ref("headers", "Location") };
+    }
+    responses[String(status)] = { description: status === 201 ? "Created" : status === 202 ? "Accepted" : "OK", headers, content };
   }
   const order = (s: string) => (s === "5XX" ? 599 : Number(s));
   for (const st of [...errors.keys()].sort((a, b) => order(a) - order(b))) responses[st] = errorResponse(st, errors.get(st)!, c);
@@ -407,6 +412,13 @@ export function buildOpenApi(opts: {
   if (c.headers.has("X-Request-Id")) {
     headers["X-Request-Id"] = {
       description: "Id of this request (the client's own if it sent a valid one); also `traceId` in the body.",
+      required: true,
+      schema: { type: "string" },
+    };
+  }
+  if (c.headers.has("Location")) {
+    headers.Location = {
+      description: "Where to read what was created: the resource itself where the API has a GET for it, else the list that holds it (services/shared/created.ts).",
       required: true,
       schema: { type: "string" },
     };

@@ -44,6 +44,7 @@ import { createReader } from "./read-pool";
 import { seedDemoCatalog } from "./seed";
 import * as taxonomy from "./taxonomy";
 import * as synonyms from "./synonyms";
+import { created } from "../shared/created";
 import { TooLargeError, readLimited, statStored, storeImage } from "./uploads";
 
 const ADMIN = ["operator", "admin"];
@@ -88,7 +89,7 @@ const CatalogSchema = {
       openapi: { status: 201, response: CategorySchema, errors: ["CATEGORY_NOT_FOUND"] },
       params: { name, parentId: { ...id, optional: true, nullable: true }, sort: { type: "number", integer: true, min: -1_000_000, max: 1_000_000, optional: true } },
       handler(this: CatalogService, ctx: Ctx<{ name: string; parentId?: number | null; sort?: number }>) {
-        ctx.meta.$statusCode = 201;
+        created(ctx, "/categories");
         return taxonomy.createCategory(this, ctx.params);
       },
     },
@@ -117,7 +118,7 @@ const CatalogSchema = {
       rest: "POST /brands", roles: ADMIN, idempotent: true, summary: "Create a brand (admin)", params: { name, logoUrl: { ...imageUrl, optional: true, nullable: true } },
       openapi: { status: 201, response: BrandSchema, errors: ["BRAND_NAME_TAKEN"] },
       handler(this: CatalogService, ctx: Ctx<{ name: string; logoUrl?: string | null }>) {
-        ctx.meta.$statusCode = 201;
+        created(ctx, "/brands");
         return taxonomy.createBrand(this, ctx.params);
       },
     },
@@ -164,9 +165,10 @@ const CatalogSchema = {
         ...productFields,
         skus: { type: "array", min: 1, max: 100, items: { type: "object", strict: true, props: { ...skuFields, stock: { ...stockRule, optional: true } } } },
       },
-      handler(this: CatalogService, ctx: Ctx<products.ProductInput>) {
-        ctx.meta.$statusCode = 201;
-        return products.createProduct(this, ctx, ctx.params);
+      async handler(this: CatalogService, ctx: Ctx<products.ProductInput>) {
+        const product = await products.createProduct(this, ctx, ctx.params);
+        created(ctx, `/products/${product!.id}`);
+        return product;
       },
     },
     update: {
@@ -189,7 +191,7 @@ const CatalogSchema = {
       params: { id, ...skuFields, stock: { ...stockRule, optional: true } },
       handler(this: CatalogService, ctx: Ctx<{ id: number } & products.SkuInput>) {
         const { id: pid, ...sku } = ctx.params;
-        ctx.meta.$statusCode = 201;
+        created(ctx, `/products/${pid}`);
         return products.addSku(this, ctx, pid, sku);
       },
     },
@@ -222,9 +224,9 @@ const CatalogSchema = {
       openapi: { status: 201, response: SynonymGroupSchema },
       params: synonymParams,
       async handler(this: CatalogService, ctx: Ctx<{ words: string[] }>) {
-        const created = await synonyms.createSynonyms(this, ctx.params.words);
-        ctx.meta.$statusCode = 201;
-        return created;
+        const group = await synonyms.createSynonyms(this, ctx.params.words);
+        created(ctx, "/admin/search/synonyms");
+        return group;
       },
     },
     updateSynonyms: {
@@ -261,7 +263,7 @@ const CatalogSchema = {
         if (!verdict.ok) throw bizError("UPLOAD_INVALID_TYPE", `${verdict.reason}; only PNG, JPEG and WebP images are accepted`);
         const stored = await storeImage(this.cfg.uploadDir, buf, verdict.kind);
         await this.models.Upload.upsert({ name: stored, contentType: mimeOfStoredName(stored), size: buf.length, uploadedBy: ctx.meta.user?.id ?? null });
-        ctx.meta.$statusCode = 201;
+        created(ctx, `/uploads/${stored}`);
         const base = (this.cfg.publicBaseUrl ?? "").replace(/\/$/, "");
         return { url: `${base}/api/v1/uploads/${stored}`, name: stored, size: buf.length, contentType: mimeOfStoredName(stored) };
       },

@@ -15,6 +15,7 @@ import { ReviewDto, ReviewSchema } from "./catalog.contracts";
 import type { CatalogService, Ctx } from "./catalog-types";
 import { callAction } from "../shared/actions";
 import { OrderCalls } from "../orders/orders.contracts";
+import { created as answerCreated } from "../shared/created";
 
 export interface CreateReviewParams {
   id: number;
@@ -60,7 +61,7 @@ export const ReviewsMixin = {
           return Number((created.get() as { id: number }).id);
         });
         await this.cache.invalidate([keys.detail(productId)], ["catalog.list:*"]);
-        ctx.meta.$statusCode = 201;
+        answerCreated(ctx, `/products/${productId}/reviews`);
         const [row] = await this.sequelize.query<{ id: number; created_at: Date | string }>("SELECT id, created_at FROM reviews WHERE id = ?", {
           replacements: [reviewId],
           type: QueryTypes.SELECT,

@@ -21,6 +21,7 @@ import { CouponStore, TemplateFields } from "./coupon-store";
 import { ExpiringCoupon, ExpiringCouponsParams } from "./marketing.contracts";
 import { ActivePromotionDto, ActivePromotionSchema, ClaimableTemplatePageSchema, CouponHold, CouponStatus, CouponTemplateDto, CouponTemplatePageSchema, CouponTemplateSchema, DeletedSchema, LockCouponParams, OffersParams, OffersResult, PromotionDto, PromotionPageSchema, PromotionSchema, ReleaseCouponParams, ReleaseCouponResult, UserCouponDto, UserCouponPageSchema, UserCouponSchema } from "./marketing.contracts";
 import { PromotionFields, PromotionStore } from "./promotion-store";
+import { created } from "../shared/created";
 
 type Ctx<P = Record<string, never>> = Context<P, Meta>;
 
@@ -115,7 +116,7 @@ const MarketingService = {
       openapi: { status: 201, response: CouponTemplateSchema, errors: ["COUPON_TERMS_INVALID", "OFFER_WINDOW_INVALID"] },
       params: templateFields,
       handler(this: MarketingThis, ctx: Ctx<TemplateParams>): Promise<CouponTemplateDto> {
-        ctx.meta.$statusCode = 201;
+        created(ctx, "/admin/coupon-templates");
         return this.coupons.createTemplate({ ...ctx.params, scope: ctx.params.scope ?? {}, enabled: ctx.params.enabled ?? true });
       },
     },
@@ -178,7 +179,7 @@ const MarketingService = {
       params: { id },
       async handler(this: MarketingThis, ctx: Ctx<{ id: number }>): Promise<UserCouponDto> {
         const coupon = await this.coupons.claim(ctx.params.id, ctx.meta.user!.id);
-        ctx.meta.$statusCode = 201;
+        created(ctx, "/users/me/coupons");
         return coupon;
       },
     },
@@ -203,7 +204,7 @@ const MarketingService = {
       openapi: { status: 201, response: PromotionSchema, errors: ["PROMOTION_RULES_INVALID", "OFFER_WINDOW_INVALID"] },
       params: promotionFields,
       handler(this: MarketingThis, ctx: Ctx<PromotionParams>): Promise<PromotionDto> {
-        ctx.meta.$statusCode = 201;
+        created(ctx, "/admin/promotions");
         return this.promotions.create({ ...ctx.params, scope: ctx.params.scope ?? {}, enabled: ctx.params.enabled ?? true });
       },
     },

@@ -58,6 +58,7 @@ import { NotifyHost, notices, onCouponClaimed, onInventoryLow, onOrderEvent, onP
 import { TemplateFields, TemplateStore } from "./template-store";
 import { mailTransport, MailTransport, smsProvider, SmsProvider } from "./transports";
 import { bizError, retryableError } from "../shared/errors";
+import { created } from "../shared/created";
 
 type Ctx<P = Record<string, never>> = Context<P, Meta>;
 
@@ -128,7 +129,7 @@ const MessagesService = {
       },
       async handler(this: MessagesThis, ctx: Ctx<{ code: string; channel: Channel; locale?: Locale; category?: Category; subject: string; body: string; enabled?: boolean }>): Promise<TemplateDto> {
         const t = await this.templates.create(ctx.params);
-        ctx.meta.$statusCode = 201;
+        created(ctx, "/admin/message-templates");
         return t;
       },
     },
@@ -222,7 +223,7 @@ const MessagesService = {
       },
       async handler(this: MessagesThis, ctx: Ctx<BatchParams>): Promise<BatchCreatedDto> {
         const r = await createBatch(this, ctx.meta.user!.id, ctx.params);
-        ctx.meta.$statusCode = 201;
+        created(ctx, `/admin/messages/batches/${r.batchId}`);
         return r;
       },
     },

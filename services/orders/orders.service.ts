@@ -50,6 +50,7 @@ import {
   ReviewableParams,
   ReviewableResult,
 } from "./orders.contracts";
+import { created } from "../shared/created";
 
 type Ctx<P = Record<string, never>> = Context<P, Meta>;
 
@@ -177,7 +178,7 @@ const OrdersService = {
       params: { addressId: { type: "number", integer: true, positive: true }, ...offerParams, remark: { type: "string", max: 255, optional: true, trim: true } },
       async handler(this: OrdersThis, ctx: Ctx<CheckoutParams>) {
         const { order, replayed } = await placeOrder(this, ctx);
-        ctx.meta.$statusCode = 201;
+        created(ctx, `/orders/${order.orderNo}`);
         if (replayed) ctx.meta.$responseHeaders = { "Idempotent-Replayed": "true" };
         return order;
       },
@@ -272,7 +273,7 @@ const OrdersService = {
       summary: "Ask for a refund of a PAID or SHIPPED order",
       params: { orderNo, reason: { type: "string", min: 1, max: 255, trim: true } },
       async handler(this: OrdersThis, ctx: Ctx<{ orderNo: string; reason: string }>) {
-        ctx.meta.$statusCode = 201;
+        created(ctx, `/orders/${ctx.params.orderNo}/refunds`);
         return requestRefund(this, ctx.meta.user!.id, ctx.params.orderNo, ctx.params.reason);
       },
     },

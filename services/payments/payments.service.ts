@@ -24,6 +24,7 @@ import { CreatePaymentParams, NotifyResult, NotifyResultSchema, PaymentActions, 
 import { payPagePath, postCallback, signedCallback } from "./sandbox-provider";
 import { callAction } from "../shared/actions";
 import { OrderCalls } from "../orders/orders.contracts";
+import { created as answerCreated } from "../shared/created";
 
 type Ctx<P = Record<string, never>> = Context<P, Meta>;
 
@@ -91,7 +92,8 @@ const PaymentsService = {
         // a wallet payment finishes synchronously (a repeat finishes the same one: the debit is
         // idempotent per payment)
         if (payment.channel === "wallet" && payment.status === "PENDING") payment = await this.payByWallet(payment);
-        ctx.meta.$statusCode = created ? 201 : 200;
+        if (created) answerCreated(ctx, `/payments/${payment.paymentNo}`);
+        else ctx.meta.$statusCode = 200;
         return this.toDto(payment);
       },
     },

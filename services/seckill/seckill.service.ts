@@ -56,6 +56,7 @@ import {
 } from "./seckill.contracts";
 import type { SeckillStore } from "./store";
 import { QueryTypes } from "sequelize";
+import { created } from "../shared/created";
 
 type Ctx<P = Record<string, never>> = Context<P, Meta>;
 
@@ -135,7 +136,7 @@ const SeckillService = {
       },
       async handler(this: SeckillThis, ctx: Ctx<CreateSeckillEventParams>): Promise<AdminSeckillEventDto> {
         const dto = await createEvent(this.admin, ctx.params);
-        ctx.meta.$statusCode = 201;
+        created(ctx, `/admin/seckill/events/${dto.id}`);
         return dto;
       },
     },

@@ -47,6 +47,8 @@ export interface Answer {
   status: number;
   body: unknown;
   headers?: Record<string, string>;
+  /** a 201's Location */
+  location?: string;
 }
 
 type Pending = { state: "pending"; hash: string; token: string };
@@ -71,7 +73,9 @@ export function classify(raw: string | null, hash: string): Verdict {
   if (raw === null) return { kind: "claimable" };
   const rec = JSON.parse(raw) as Pending | Done;
   if (rec.hash !== hash) return { kind: "conflict" };
-  if (rec.state === "done") return { kind: "replay", answer: { status: rec.status, body: rec.body, ...(rec.headers ? { headers: rec.headers } : {}) } };
+  if (rec.state === "done") {
+    return { kind: "replay", answer: { status: rec.status, body: rec.body, ...(rec.headers ? { headers: rec.headers } : {}), ...(rec.location ? { location: rec.location } : {}) } };
+  }
   return { kind: "wait" };
 }
 

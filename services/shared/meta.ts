@@ -12,6 +12,8 @@ export interface Meta {
   $statusCode?: number;
   $responseType?: string;
   $responseHeaders?: Record<string, string>;
+  /** the created resource's URL, sent as Location with a 201 (see created()) */
+  $location?: string;
   $raw?: boolean;
   /** actions declaring `rawBody: true` only: the body as received and the request's X-* headers */
   rawBody?: string;

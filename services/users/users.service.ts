@@ -42,6 +42,7 @@ import {
   WalletSchema,
 } from "./users.contracts";
 import { walletMove, walletPage } from "./wallet";
+import { created } from "../shared/created";
 
 type Ctx<P = Record<string, never>> = Context<P, Meta>;
 
@@ -94,7 +95,7 @@ const UsersService = {
       async handler(this: UsersThis, ctx: Ctx<{ username: string; password: string; email: string; mobile?: string }>) {
         checkEmail(ctx.params.email);
         const id = await createUser(this, { ...ctx.params, roles: ["customer"] });
-        ctx.meta.$statusCode = 201;
+        created(ctx, "/users/me");
         return publicUser(this, id);
       },
     },
@@ -188,7 +189,7 @@ const UsersService = {
       params: { ...addressFields, isDefault: { type: "boolean", optional: true } },
       async handler(this: UsersThis, ctx: Ctx<AddressFields & { isDefault?: boolean }>) {
         const { isDefault, ...fields } = ctx.params;
-        ctx.meta.$statusCode = 201;
+        created(ctx, "/users/me/addresses");
         return createAddress(this, ctx.meta.user!.id, fields, isDefault);
       },
     },

@@ -121,6 +121,9 @@ describe.each(shapes)("Idempotency-Key (%s)", (_name, opts) => {
     const again = await http.post("products", body, withKey(admin, k));
     expect([first.status, again.status, replayed(again)]).toEqual([201, 201, "true"]);
     expect(again.body.data).toEqual(first.body.data);
+    // the replay says where the product is, as the first answer did
+    expect(first.headers.get("location")).toBe(`/api/v1/products/${first.body.data.id}`);
+    expect(again.headers.get("location")).toBe(first.headers.get("location"));
     const detail = await http.get(`products/${first.body.data.id}`, { token: admin });
     expect(detail.body.data.skus.map((s: { available: number }) => s.available)).toEqual([7]);
 

@@ -47,6 +47,14 @@ function conformance(doc: Json) {
     const response = resolve(declared);
     const requestId = res.headers.get("x-request-id");
     expect(requestId).toBeTruthy();
+    if (status === "201") {
+      // a 201 says where to read what it created (RFC 9110): a path the document serves a GET on
+      const location = res.headers.get("location");
+      if (!location) throw new Error(`${method.toUpperCase()} ${template} answered 201 without a Location header`);
+      const readable = Object.keys(doc.paths).some((p) => doc.paths[p].get && new RegExp(`^${p.replace(/\{\w+\}/g, "[^/]+")}$`).test(location));
+      if (!readable) throw new Error(`${method.toUpperCase()} ${template}: Location ${location} is not a documented GET path`);
+      expect(response.headers?.Location).toBeDefined();
+    }
     const json = response.content["application/json"];
     if (!json) {
       expect(Object.keys(response.content)).toContain(res.headers.get("content-type")?.split(";")[0]);

@@ -542,6 +542,7 @@ describe("the document the running shop serves", () => {
     expect(checkout.responses["201"].headers).toEqual({
       "X-Request-Id": { $ref: "#/components/headers/X-Request-Id" },
       "Idempotent-Replayed": { $ref: "#/components/headers/Idempotent-Replayed" },
+      Location: { $ref: "#/components/headers/Location" },
     });
     expect(checkout.responses["201"].content["application/json"].schema.properties.data).toEqual({ $ref: "#/components/schemas/Order" });
     expect(checkout.responses["409"].description).toContain("IDEMPOTENCY_CONFLICT");
