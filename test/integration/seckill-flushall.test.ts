@@ -88,6 +88,16 @@ describe("seckill: FLUSHALL mid-sale (cluster, own redis-server)", () => {
       what: "sale settled",
       timeout: 60_000,
     });
+    // A ticket admitted by Redis is a database row only once the writer has taken it off the
+    // channel, so "no ACCEPTED ticket" can hold while the last admissions are still on their way
+    // (seen in CI: 54 orders + 0 remaining, the other 6 orders written a moment later). Wait for
+    // the books to close: every unit ordered or back in the pool. A unit really lost never gets there.
+    await waitFor(
+      async () =>
+        (await one("SELECT COUNT(*) FROM orders WHERE source = 'SECKILL'")) + ok(await http.get(`seckill/events/${sale.id}`), "sale").remaining === 60 &&
+        (await one("SELECT COUNT(*) FROM seckill_tickets WHERE event_id = ? AND status = 'ACCEPTED'", [sale.id])) === 0,
+      { what: "every unit ordered or back in the pool", timeout: 60_000 },
+    );
 
     // no unit sold twice: orders ≤ quantity, one per buyer, the database's count equals the orders
     const orders = await db.query<{ user_id: number }>("SELECT user_id FROM orders WHERE source = 'SECKILL'", { type: QueryTypes.SELECT });
