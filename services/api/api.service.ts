@@ -19,6 +19,7 @@ import { acquireSequelize, releaseSequelize } from "../shared/db";
 import { bizError } from "../shared/errors";
 import { KvStore, acquireKv, releaseKv } from "../shared/kv";
 import { withLogScope } from "../shared/logging";
+import { API_BASE } from "../shared/created";
 import { EpochCache, isSessionRevoked, verifyAccessToken } from "../shared/tokens";
 import { SESSION_EPOCH_CHANGED, SessionEpochChanged } from "../users/users.contracts";
 import { clientErrorResponse, mapError, success } from "./envelope";
@@ -399,7 +400,7 @@ const ApiService = {
         actions?: Record<string, { name: string; rest?: unknown; visibility?: string }>;
       }[];
       const byName = new Map(services.map((svc) => [svc.name, svc]));
-      const aliased = new Set(this.aliases.filter((a) => a.route.path === "/api/v1" && a.action).map((a) => a.action));
+      const aliased = new Set(this.aliases.filter((a) => a.route.path === API_BASE && a.action).map((a) => a.action));
       const missingServices: string[] = [];
       const missingRoutes: string[] = [];
       for (const name of this.expected) {
@@ -439,7 +440,7 @@ const ApiService = {
       }[];
       for (const a of list) if (a.action) actions.set(a.name, { ...a.action, name: a.name });
       const aliases: AliasInfo[] = this.aliases
-        .filter((a) => a.action && a.route.path === "/api/v1")
+        .filter((a) => a.action && a.route.path === API_BASE)
         .map((a) => ({ method: a.method, path: a.fullPath, action: a.action!, type: a.type }));
       const servers = this.cfg.publicBaseUrl ? [{ url: this.cfg.publicBaseUrl, description: "this shop" }] : undefined;
       return buildOpenApi({ title: "Mall REST API", version: "v1", aliases, actions, servers });
@@ -528,7 +529,7 @@ function configure(svc: ApiThis & { settings: Record<string, unknown>; routes: u
   });
 
   svc.addRoute({
-    path: "/api/v1",
+    path: API_BASE,
     ...common,
     autoAliases: true,
     authentication: true,

@@ -14,7 +14,7 @@
 import { Errors } from "moleculer";
 import { QueryTypes, Sequelize, Transaction } from "sequelize";
 import type { InventoryModels } from "../../models/inventory";
-import { isUniqueViolation, runUpdate, withRetriedTransaction } from "../shared/db";
+import { isUniqueViolation, runUpdate, wholeSecond, withRetriedTransaction } from "../shared/db";
 import { bizError, validationError } from "../shared/errors";
 import { HoldPart, InventoryEvents, InventoryLowEvent, MovementType, Reservation, ReservationStatus, StockLevel, StockLine, StockMovement } from "./inventory.contracts";
 import { sameLines } from "./domain/lines";
@@ -222,7 +222,7 @@ export class StockStore {
     // transaction, loses on the unique key (or on stock), rolls back and answers with the winner
     // in the catch below. A fresh reference — every checkout — saves a SELECT.
     // whole seconds: what a DATETIME column keeps, so the answer equals a later read
-    const now = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const now = wholeSecond();
     try {
       await this.tx(async (t) => {
         for (const { skuId, quantity } of lines) {
@@ -354,7 +354,7 @@ export class StockStore {
    * reservation that nobody will ever release.
    */
   private async releaseUnknown(reference: string, reason?: string): Promise<Changed<Reservation>> {
-    const now = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const now = wholeSecond();
     try {
       await this.deps.sequelize.query("INSERT INTO reservations (reference, status, created_at, updated_at) VALUES (?, 'RELEASED', ?, ?)", {
         replacements: [reference, now, now],

@@ -15,7 +15,7 @@
  */
 import { QueryTypes, Transaction } from "sequelize";
 import type { MallConfig } from "../shared/config";
-import { isUniqueViolation, runUpdate } from "../shared/db";
+import { isUniqueViolation, runUpdate, wholeSecond } from "../shared/db";
 import { bizError } from "../shared/errors";
 import { DUPLICATE_WAIT_MS, classifyClaim } from "./domain/idempotency";
 import { newOrderNo } from "./domain/order-no";
@@ -124,7 +124,7 @@ async function writeOrder(
   const { cmd, priced, holds } = o;
   const s = host.store.sequelize;
   // whole seconds: what a DATETIME column keeps, so the DTO below equals a later read
-  const now = new Date(Math.floor(Date.now() / 1000) * 1000);
+  const now = wholeSecond();
   const expiresAt = new Date(now.getTime() + paymentWindowSec(host, cmd) * 1000);
   const { totals } = priced;
   const remark = cmd.remark ?? "";

@@ -15,7 +15,7 @@
  * key and answers `replayed`. Nothing is half-written in any case.
  */
 import { QueryTypes } from "sequelize";
-import { isUniqueViolation } from "../shared/db";
+import { isUniqueViolation, wholeSecond } from "../shared/db";
 import { bizError } from "../shared/errors";
 import { classifyClaim } from "./domain/idempotency";
 import { newOrderNo } from "./domain/order-no";
@@ -106,7 +106,7 @@ type Priced = PricedOrder<SeckillOrderParams["lines"][number]>;
 
 async function writeOrders(host: BatchHost, t: Transaction, list: { it: SeckillOrderParams; priced: Priced }[]): Promise<string[]> {
   const s = host.store.sequelize;
-  const now = new Date(Math.floor(Date.now() / 1000) * 1000);
+  const now = wholeSecond();
   const q = (sql: string, replacements: unknown[]) => s.query(sql, { replacements, transaction: t, type: QueryTypes.INSERT });
   const rows = list.map(({ it, priced }) => ({
     it,

@@ -7,11 +7,12 @@
 import type { Service, ServiceBroker } from "moleculer";
 import type { PaymentAttrs } from "../../models/payments";
 import type { WalletMoveResult } from "../users/users.contracts";
-import { PaymentStore, wholeSeconds } from "./payment-store";
+import { PaymentStore } from "./payment-store";
 import { walletPayReference, walletRefundReference } from "./payments.contracts";
 import { sandboxRefund } from "./sandbox-provider";
 import { callAction } from "../shared/actions";
 import { UserCalls } from "../users/users.contracts";
+import { wholeSecond } from "../shared/db";
 
 export interface MoneyHost {
   broker: Pick<ServiceBroker, "call">;
@@ -47,7 +48,7 @@ export async function payByWallet(host: MoneyHost, p: PaymentAttrs): Promise<Pay
     await host.store.settleNow(p, "FAILED", { reason: err.type });
     throw err;
   }
-  const at = wholeSeconds();
+  const at = wholeSecond();
   const providerTxnId = `wallet:${moved.entry.id}`;
   // settled here: the payment is what this request wrote; else another request (a retry, the
   // sweep) settled it first and the row says how

@@ -6,7 +6,7 @@
 import { Errors } from "moleculer";
 import { Op, Sequelize, Transaction } from "sequelize";
 import type { PaymentModels, RefundAttrs, PaymentAttrs } from "../../models/payments";
-import { isUniqueViolation, runUpdate, withRetriedTransaction } from "../shared/db";
+import { isUniqueViolation, runUpdate, wholeSecond, withRetriedTransaction } from "../shared/db";
 import { bizError } from "../shared/errors";
 import { newPaymentNo, newRefundNo, onExistingPayment, paymentNoOfAutoRefund } from "./domain/payment-state";
 import {
@@ -37,9 +37,6 @@ export interface SettleDetail {
   reason?: string;
   at?: Date;
 }
-
-/** Now, to the whole second (what a MySQL DATETIME column keeps). */
-export const wholeSeconds = () => new Date(Math.floor(Date.now() / 1000) * 1000);
 
 export function paymentDto(p: PaymentAttrs): PaymentDto {
   return {
@@ -118,39 +115,24 @@ export class PaymentStore {
     for (let attempt = 0; attempt < 3; attempt++) {
       const paymentNo = newPaymentNo();
       // whole seconds, as DATETIME keeps them on MySQL: the answer built below equals a later read
-      const at = wholeSeconds();
+      const at = wholeSecond();
+      const fields = {
+        paymentNo,
+        orderNo: order.orderNo,
+        activeOrderNo: order.orderNo,
+        userId: Number(order.userId),
+        channel,
+        amount: Number(order.payable),
+        currency: order.currency,
+        status: "PENDING" as const,
+        refundedAmount: 0,
+        createdAt: at,
+        updatedAt: at,
+      };
       try {
         // one INSERT needs no transaction of its own, and what it wrote needs no read-back
-        const row = await this.m.Payment.create({
-          paymentNo,
-          orderNo: order.orderNo,
-          activeOrderNo: order.orderNo,
-          userId: order.userId,
-          channel,
-          amount: order.payable,
-          currency: order.currency,
-          status: "PENDING",
-          refundedAmount: 0,
-          createdAt: at,
-          updatedAt: at,
-        });
-        const payment: PaymentAttrs = {
-          id: Number(row.get("id")),
-          paymentNo,
-          orderNo: order.orderNo,
-          activeOrderNo: order.orderNo,
-          userId: Number(order.userId),
-          channel,
-          amount: Number(order.payable),
-          currency: order.currency,
-          status: "PENDING",
-          providerTxnId: null,
-          refundedAmount: 0,
-          failureReason: null,
-          paidAt: null,
-          createdAt: at,
-          updatedAt: at,
-        };
+        const row = await this.m.Payment.create(fields);
+        const payment: PaymentAttrs = { ...fields, id: Number(row.get("id")), providerTxnId: null, failureReason: null, paidAt: null };
         return { payment, created: true };
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;

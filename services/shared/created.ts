@@ -4,7 +4,7 @@
  * it. Without a Location, moleculer-web also logs a warning for every 201 it sends.
  */
 
-/** The gateway's API route (services/api): Location is an absolute path under it. */
+/** The gateway's API route (services/api mounts it here); Location is an absolute path under it. */
 export const API_BASE = "/api/v1";
 
 export function created(ctx: { meta: { $statusCode?: number; $location?: string } }, path: string): void {

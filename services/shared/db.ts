@@ -299,6 +299,12 @@ export function affectedRows(result: unknown): number {
 }
 
 /**
+ * A time to the whole second: what a MySQL DATETIME column keeps. Rows written with it read back
+ * equal on both dialects, so an answer built from what was written equals a later GET.
+ */
+export const wholeSecond = (ms: number = Date.now()): Date => new Date(Math.floor(ms / 1000) * 1000);
+
+/**
  * Run an UPDATE or DELETE and return how many rows it changed, on both dialects — the primitive
  * for compare-and-set (`if ((await runUpdate(...)) === 0) the race was lost`).
  * MySQL counts rows *changed* (mysql2 does not set CLIENT_FOUND_ROWS), SQLite rows *matched*:

@@ -22,6 +22,7 @@ import { loginKind, normaliseEmail, normaliseUsername, parseRefreshToken } from 
 import { clientVerdict, subjectVerdict } from "./domain/login-throttle";
 import type { UsersHost } from "./host";
 import { SESSION_EPOCH_CHANGED, SessionEpochChanged } from "./users.contracts";
+import { wholeSecond } from "../shared/db";
 
 interface TokenUser {
   id: number;
@@ -32,8 +33,6 @@ interface TokenUser {
 // A real hash to verify against when the user does not exist, so timing does not reveal it.
 let DUMMY_HASH: Promise<string> | null = null;
 const dummyHash = () => (DUMMY_HASH ??= argonHash("dummy-password-for-timing"));
-
-const wholeSecond = (ms: number) => new Date(Math.floor(ms / 1000) * 1000);
 
 function sameHash(a: string, b: string): boolean {
   const x = Buffer.from(a, "hex");
