@@ -16,7 +16,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 /** What the profiles showed; kept with the figures it explains. */
 const ANALYSIS = `Where the time goes (\`BENCH_PROFILE=/tmp/prof\`, V8 CPU profile of the shop under this load, 2026-12-03):
 of the busy time, socket writes of the responses ≈ 24 %, moleculer's call path ≈ 17 % (metrics ≈ 9 %),
-moleculer-web ≈ 10 %, Node's http ≈ 6 %, our gateway code ≈ 5 %; helmet's dozen middlewares (≈ 4 %)
+moleculer-web ≈ 10 %, Node's http ≈ 11 %, our gateway code ≈ 5 %; helmet's dozen middlewares (≈ 4 %)
 are now replaced by headers computed once. An authenticated request makes two broker calls
 (\`api.rest\`, then \`users.me\`), each through the middleware chain the cluster needs — metrics,
 circuit breaker, timeout, error handler — plus the cacher, the JWT check (verified tokens are

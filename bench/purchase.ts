@@ -157,11 +157,13 @@ async function questions(db: Sequelize): Promise<number> {
  * statements per purchase grouped by shape (literals replaced by ?), most frequent first.
  */
 async function startGeneralLog(db: Sequelize): Promise<(file: string, purchases: number) => Promise<void>> {
+  const [{ output }] = await db.query<{ output: string }>("SELECT @@GLOBAL.log_output AS output", { type: QueryTypes.SELECT });
   await db.query("SET GLOBAL log_output = 'TABLE'");
   await db.query("TRUNCATE mysql.general_log");
   await db.query("SET GLOBAL general_log = 1");
   return async (file, purchases) => {
     await db.query("SET GLOBAL general_log = 0");
+    await db.query("SET GLOBAL log_output = ?", { replacements: [output] });
     const rows = await db.query<{ t: string; k: string }>("SELECT CONVERT(argument USING utf8mb4) AS t, command_type AS k FROM mysql.general_log", { type: QueryTypes.SELECT });
     const groups = new Map<string, number>();
     for (const r of rows) {
@@ -170,6 +172,7 @@ async function startGeneralLog(db: Sequelize): Promise<(file: string, purchases:
       groups.set(shape, (groups.get(shape) ?? 0) + 1);
     }
     const lines = [...groups].sort((a, b) => b[1] - a[1]).map(([q, n]) => `${(n / purchases).toFixed(2).padStart(6)}  ${q}`);
+    await db.query("TRUNCATE mysql.general_log");
     fs.writeFileSync(file, lines.join("\n") + "\n");
     console.log(`SQL digest of the counting pass: ${file}`);
   };
