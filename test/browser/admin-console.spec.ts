@@ -8,16 +8,13 @@
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
-import AxeBuilder from "@axe-core/playwright";
 import type { Locator } from "@playwright/test";
-import { adminToken, apiCall, expect, test, type Page } from "./fixtures";
+import { adminToken, apiCall, expect, seriousA11yViolations, test, type Page } from "./fixtures";
 
 const PNG_1X1 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
 
 async function noSeriousA11yIssues(page: Page, where: string) {
-  const r = await new AxeBuilder({ page }).analyze();
-  const bad = r.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  expect(bad.map((v) => `${where}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`)).toEqual([]);
+  expect((await seriousA11yViolations(page)).map((v) => `${where}: ${v}`)).toEqual([]);
 }
 
 async function signIn(page: Page, username: string, password: string) {

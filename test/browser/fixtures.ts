@@ -72,6 +72,11 @@ export async function seriousA11yViolations(page: Page): Promise<string[]> {
   // a toast fading in or out is half transparent: axe would read its text as too faint (the
   // console's a11y check failed once on a success message leaving). Wait for the motion to end.
   await expect(page.locator('[class*="ant-message-fade-"], [class*="ant-notification-fade-"]')).toHaveCount(0, { timeout: 10_000 });
+  // so is a drawer or a dialog still zooming in (the delivery log's dialog failed colour-contrast
+  // once, on a faster machine): wait for every finite CSS animation and transition to finish
+  await page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== "running" || a.effect?.getTiming().iterations === Infinity), undefined, {
+    timeout: 10_000,
+  });
   const r = await new AxeBuilder({ page }).analyze();
   return r.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")})`);
 }
