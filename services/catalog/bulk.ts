@@ -8,7 +8,7 @@ import { withTransaction } from "../shared/db";
 import type { ProductStatus } from "./catalog.contracts";
 import { priceSpan } from "./domain/money";
 import { indexTerms } from "./domain/search-tokens";
-import { TermRow, insertTerms } from "./product-query";
+import { TermRow, insertTerms, termRow } from "./product-query";
 
 export interface BulkSku {
   skuCode: string;
@@ -94,7 +94,8 @@ export async function insertProductBatch(sequelize: Sequelize, slice: BulkProduc
       skuRows.push([skuId, id, s.skuCode, JSON.stringify(s.attrs ?? {}), s.price, "CNY", s.imageUrl ?? null, now, now]);
       created.push({ skuId, productId: id, skuCode: s.skuCode });
     }
-    for (const term of indexTerms(p.title, p.subtitle)) termRows.push([term.term, id, term.weight, p.status ?? "ON_SALE", span.minPrice, p.categoryId, p.brandId ?? null]);
+    const facets = { status: p.status ?? "ON_SALE", minPrice: span.minPrice, categoryId: p.categoryId, brandId: p.brandId ?? null };
+    for (const term of indexTerms(p.title, p.subtitle)) termRows.push(termRow(term, id, facets));
   }
   await multiInsert(
     sequelize,

@@ -18,7 +18,7 @@ import { createReader, Reader } from "../../services/catalog/read-pool";
 import { ListFilter, SearchSpelling, SortedPlan, listProducts } from "../../services/catalog/product-query";
 import type { ProductStatus } from "../../services/catalog/catalog.contracts";
 import type { Sort } from "../../services/catalog/domain/listing";
-import { DEFAULT_SYNONYMS, indexTerms, queryMarks, queryTerms, queryVariants } from "../../services/catalog/domain/search-tokens";
+import { DEFAULT_SYNONYMS, HEAD_WEIGHT, indexTerms, queryHead, queryMarks, queryTerms, queryVariants, titleHeads } from "../../services/catalog/domain/search-tokens";
 import { MYSQL } from "../helpers/shop";
 
 interface P {
@@ -84,6 +84,7 @@ function reference(products: P[], f: ListFilter): { ids: number[]; total: number
         score += Math.max(...ws);
       }
       if (!all) continue;
+      if (sp.head && terms.some((x) => x.term === sp.head && x.head)) score += HEAD_WEIGHT;
       for (const m of sp.marks) score += terms.find((x) => x.term === m)?.weight ?? 0;
       if (best === null || score > best) best = score;
     }
@@ -136,8 +137,12 @@ describe.each([
         { replacements: [p.title, p.subtitle, p.categoryId, p.brandId ?? null, p.status, p.skus[0].price, p.skus[0].price, p.sales, now, now] },
       );
       const [{ pid }] = await sequelize.query<{ pid: number }>("SELECT MAX(id) AS pid FROM products", { type: QueryTypes.SELECT });
+      // as that index wrote them: the heads as `$<head>` mark rows (migration 0204 makes them flags)
       for (const t of indexTerms(p.title, p.subtitle)) {
         await sequelize.query("INSERT INTO product_search_terms (term, product_id, weight) VALUES (?, ?, ?)", { replacements: [t.term, Number(pid), t.weight] });
+      }
+      for (const h of titleHeads(p.title)) {
+        await sequelize.query("INSERT INTO product_search_terms (term, product_id, weight) VALUES (?, ?, ?)", { replacements: [`$${h}`, Number(pid), HEAD_WEIGHT] });
       }
     }
     before = (await sequelize.query<{ id: number }>("SELECT id FROM products ORDER BY id", { type: QueryTypes.SELECT })).map((r) => Number(r.id));
@@ -187,8 +192,18 @@ describe.each([
     expect(Number(old)).toBe(40);
   });
 
+  it("the migration flags every product's title heads on their term rows and drops the old mark rows", async () => {
+    const rows = await sequelize.query<{ term: string; product_id: number; head: number }>("SELECT term, product_id, head FROM product_search_terms", { type: QueryTypes.SELECT });
+    expect(rows.filter((r) => r.term.startsWith("$"))).toEqual([]);
+    const flagged = new Set(rows.filter((r) => Number(r.head) === 1).map((r) => `${r.product_id}:${r.term}`));
+    const expected = new Set(products.flatMap((p) => titleHeads(p.title).map((h) => `${p.id}:${h}`)));
+    expect(flagged.size).toBeGreaterThan(1240);
+    expect([...flagged].filter((x) => !expected.has(x))).toEqual([]);
+    expect([...expected].filter((x) => !flagged.has(x))).toEqual([]);
+  });
+
   it("every query, order, filter and page agrees with the reference, by every plan", async () => {
-    const queries = ["alpha", "tomat", "tomato", "礼盒装", "番茄", "alpha 西红柿", "手机", "lamp beta", "gift", "手", "nothing-here"];
+    const queries = ["alpha", "tomat", "tomato", "礼盒装", "番茄", "alpha 西红柿", "手机", "lamp beta", "gift", "手", "nothing-here", "tomato1", "beta lamp", "有机手机"];
     const sorts: (Sort | undefined)[] = [undefined, "price_asc", "price_desc", "sales", "newest"];
     const filterSets: Partial<ListFilter>[] = [
       {},
@@ -202,7 +217,7 @@ describe.each([
     const wrong: unknown[] = [];
     for (const q of queries) {
       const search: SearchSpelling[] = queryVariants(q, DEFAULT_SYNONYMS)
-        .map((v) => ({ terms: queryTerms(v), marks: queryMarks(v) }))
+        .map((v) => ({ terms: queryTerms(v), head: queryHead(v), marks: queryMarks(v) }))
         .filter((sp) => sp.terms.length > 0);
       for (const sort of sorts)
         for (const extra of filterSets)

@@ -5,12 +5,13 @@ import {
   cleanSynonymWords,
   indexTerms,
   prefixUpperBound,
+  queryHead,
   queryMarks,
   queryTerms,
   queryVariants,
 } from "../../services/catalog/domain/search-tokens";
 
-/** The score the SQL gives a product for a query (terms required, marks added), or null. */
+/** The score the SQL gives a product for a query (terms required, head and marks added), or null. */
 function score(q: string, title: string, subtitle = ""): number | null {
   const index = indexTerms(title, subtitle);
   let total = 0;
@@ -20,6 +21,8 @@ function score(q: string, title: string, subtitle = ""): number | null {
     if (!hits.length) return null;
     total += Math.max(...hits.map((h) => h.weight));
   }
+  const head = queryHead(q);
+  if (index.some((i) => i.term === head && i.head)) total += HEAD_WEIGHT;
   for (const m of queryMarks(q)) total += index.find((i) => i.term === m)?.weight ?? 0;
   return total;
 }
@@ -54,9 +57,20 @@ describe("search ranking marks", () => {
   it("marks never match word queries and never make a product match", () => {
     expect(score("pack", "Organic Tomato")).toBeNull();
     for (const t of queryTerms("$tomato =organic")) expect(t.term.startsWith("$") || t.term.startsWith("=")).toBe(false);
-    // the marks of a product survive the per-product term cap
+    // the heads of a product (flagged rows) and its exact mark survive the per-product term cap
     const long = indexTerms(`商品 ${Array.from({ length: 400 }, (_, i) => `w${i}x`).join(" ")} 手机`);
-    expect(long.some((t) => t.term === "$手机")).toBe(true);
+    expect(long.filter((t) => t.head).map((t) => t.term).sort()).toEqual(["w399x", "商品", "手机"].sort());
+    expect(long.some((t) => t.term.startsWith("="))).toBe(true);
+  });
+
+  it("flags a title's heads on their own term rows, and only those", () => {
+    const index = indexTerms("华为 Mate 60 Pro 手机", "手机壳 赠品");
+    expect(index.filter((t) => t.head).map((t) => t.term).sort()).toEqual(["pro", "华为", "手机"].sort());
+    expect(index.find((t) => t.term === "机壳")).toEqual({ term: "机壳", weight: 1 });
+    expect(index.some((t) => t.term.startsWith("$"))).toBe(false);
+    expect(queryHead("新鲜 西红柿")).toBe("红柿");
+    expect(queryHead("wireless headphones")).toBe("headphones");
+    expect(queryHead("!!!")).toBeNull();
   });
 });
 

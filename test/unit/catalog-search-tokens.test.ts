@@ -82,7 +82,7 @@ describe("catalog search terms", () => {
 
   it("indexes each term once with its best weight and caps long words", () => {
     const terms = indexTerms("Tomato tomato", "tomato " + "x".repeat(80));
-    expect(terms.filter((t) => t.term === "tomato")).toEqual([{ term: "tomato", weight: 2 }]);
+    expect(terms.filter((t) => t.term === "tomato")).toEqual([{ term: "tomato", weight: 2, head: true }]);
     expect(Math.max(...terms.map((t) => [...t.term].length))).toBeLessThanOrEqual(32);
   });
 });

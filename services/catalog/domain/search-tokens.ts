@@ -14,20 +14,22 @@
  *   more CJK characters must contain all of its bigrams; a single character matches by prefix.
  * - Weight: 2 when the term is in the title, 1 when only in the subtitle. A product's score is
  *   the sum, over the query's terms, of the best weight it has for each: title hits rank first.
- * - Ranking marks, optional (they add to the score, never filter): `=<whole title>` when the
- *   title is the query, and `$<head>` for the head of each title phrase — the last bigram of a
- *   CJK run, the last Latin word of the title. Chinese (and English) compounds put their head
- *   last: 华为手机 is a phone (head 手机), 手机壳 is a case (head 机壳), so the query 手机 ranks
- *   phones above phone cases though both contain it. `=` and `$` never occur in word terms.
+ * - Ranking, optional (it adds to the score, never filters): a term row is flagged `head` when
+ *   the term is the head of a title phrase — the last bigram of a CJK run, the last Latin word of
+ *   the title — and the query's head earns HEAD_WEIGHT on a product whose row for it is flagged.
+ *   Chinese (and English) compounds put their head last: 华为手机 is a phone (head 手机), 手机壳
+ *   is a case (head 机壳), so the query 手机 ranks phones above phone cases though both contain
+ *   it. The flag sits on the row the query reads anyway (a separate `$<head>` mark row, as before
+ *   migration 0204, cost a lookup per match). The mark `=<whole title>` ranks the product whose
+ *   title is the query first; `=` never occurs in word terms.
  */
 
 export const TITLE_WEIGHT = 2;
 export const SUBTITLE_WEIGHT = 1;
-/** Bonus when the query's head is the head of a title phrase. */
+/** Bonus when the query's head is the head of a title phrase (a `head` term row). */
 export const HEAD_WEIGHT = 3;
 /** Bonus when the title is the query. */
 export const EXACT_WEIGHT = 6;
-const HEAD_MARK = "$";
 const EXACT_MARK = "=";
 /** Longest term stored (characters); longer words are cut, and queries are cut the same way. */
 export const MAX_TERM_LENGTH = 32;
@@ -42,6 +44,8 @@ const WORD_CHAR = /[\p{L}\p{N}]/u;
 export interface IndexTerm {
   term: string;
   weight: number;
+  /** the term is the head of one of the title's phrases (present only when true) */
+  head?: true;
 }
 
 export interface QueryTerm {
@@ -118,47 +122,51 @@ function cjkHead(run: string): string {
   return [...run].slice(-2).join("");
 }
 
-/** The ranking marks of a title: its heads and its exact form. */
-function titleMarks(title: string): string[] {
+/** The heads of a title's phrases: the last bigram of each CJK run, the last Latin word. */
+export function titleHeads(title: string): string[] {
   const rs = runs(title);
-  if (!rs.length) return [];
-  const marks = new Set<string>();
-  for (const r of rs) if (r.cjk) marks.add(HEAD_MARK + cjkHead(r.text));
+  const heads = new Set<string>();
+  for (const r of rs) if (r.cjk) heads.add(cjkHead(r.text));
   const lastLatin = [...rs].reverse().find((r) => !r.cjk);
-  if (lastLatin) marks.add(HEAD_MARK + cut(lastLatin.text).slice(0, MAX_TERM_LENGTH - 1));
-  marks.add(exactMark(rs));
-  return [...marks];
+  if (lastLatin) heads.add(cut(lastLatin.text));
+  return [...heads];
 }
 
 function exactMark(rs: Run[]): string {
   return EXACT_MARK + [...rs.map((r) => r.text).join(" ")].slice(0, MAX_TERM_LENGTH - 1).join("");
 }
 
+/** The head of a query: the head of its last phrase, as titleHeads finds it (null: no words). */
+export function queryHead(q: string): string | null {
+  const rs = runs(q);
+  if (!rs.length) return null;
+  const last = rs[rs.length - 1];
+  return last.cjk ? cjkHead(last.text) : cut(last.text);
+}
+
 /**
- * The optional ranking marks of a query: the head of its last phrase and its exact form. A
- * product with a mark gets its weight added to the score; one without is still found.
+ * The optional ranking marks of a query: its exact form. A product with the mark (its title is
+ * the query) gets its weight added to the score; one without is still found.
  */
 export function queryMarks(q: string): string[] {
   const rs = runs(q);
-  if (!rs.length) return [];
-  const last = rs[rs.length - 1];
-  const head = HEAD_MARK + (last.cjk ? cjkHead(last.text) : cut(last.text).slice(0, MAX_TERM_LENGTH - 1));
-  return [head, exactMark(rs)];
+  return rs.length ? [exactMark(rs)] : [];
 }
 
-/** The terms to store for one product, each with its best weight. */
+/** The terms to store for one product, each with its best weight, the title's heads flagged. */
 export function indexTerms(title: string, subtitle?: string | null): IndexTerm[] {
   const best = new Map<string, number>();
   const add = (terms: string[], weight: number) => {
     for (const t of terms) if ((best.get(t) ?? 0) < weight) best.set(t, weight);
   };
-  // the marks first, so the per-product cap never drops them
-  for (const m of titleMarks(title)) best.set(m, m.startsWith(EXACT_MARK) ? EXACT_WEIGHT : HEAD_WEIGHT);
+  // the mark and the heads first, so the per-product cap never drops them
+  const rs = runs(title);
+  if (rs.length) best.set(exactMark(rs), EXACT_WEIGHT);
+  const heads = new Set(titleHeads(title));
+  for (const h of heads) best.set(h, TITLE_WEIGHT);
   add(termsOf(title), TITLE_WEIGHT);
   if (subtitle) add(termsOf(subtitle), SUBTITLE_WEIGHT);
-  return [...best]
-    .slice(0, MAX_TERMS_PER_PRODUCT)
-    .map(([term, weight]) => ({ term, weight }));
+  return [...best].slice(0, MAX_TERMS_PER_PRODUCT).map(([term, weight]) => (heads.has(term) ? { term, weight, head: true } : { term, weight }));
 }
 
 /**
