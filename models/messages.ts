@@ -136,8 +136,10 @@ export function defineMessagesModels(sequelize: Sequelize) {
       lastError: DataTypes.STRING,
       provider: DataTypes.STRING,
       providerId: DataTypes.STRING,
-      nextAttemptAt: DataTypes.DATE,
-      lockedUntil: DataTypes.DATE,
+      // to the millisecond (migration 0901): a plain DATE is written in whole seconds on MySQL,
+      // and a retry due later in this second would be due at once
+      nextAttemptAt: DataTypes.DATE(3),
+      lockedUntil: DataTypes.DATE(3),
       batchId: DataTypes.STRING,
       sentAt: DataTypes.DATE,
       createdAt: DataTypes.DATE,
