@@ -156,11 +156,12 @@ function termCondition(t: QueryTerm, alias: string): { sql: string; args: unknow
 
 /**
  * Products matching every term of one spelling under the filters, with their score: per term the
- * best weight (title 2, subtitle 1), summed, plus the weight of each ranking mark the product
- * has (its title is the query; the query's head is a title phrase's head). The rarest term
- * drives (one range of the (term, product_id) primary key, whose rows carry the filtered
- * columns); each other term is an inner join and each mark a left join on that key — one seek
- * per candidate, index-only on both databases — so a query of two common words with few
+ * best weight (title 2, subtitle 1), summed, plus HEAD_WEIGHT when the row of the query's head
+ * is flagged `head` (read from the row that term already reads), plus the weight of the exact
+ * mark when the product has it (its title is the query). The rarest term drives (one range of
+ * the (term, product_id) primary key, whose rows carry the filtered columns); each other term is
+ * an inner join and the mark a left join on that key — one seek per candidate, index-only on
+ * both databases — so a query of two common words with few
  * products in common stays cheap. Joins, not scalar subqueries in the select list: SQLite
  * copies a subquery's expression into every place the outer query names its column, and ran
  * each probe twice (16.6 → 5.4 ms for 礼盒装 at 100k products).
