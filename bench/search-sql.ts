@@ -9,7 +9,7 @@
  *
  * BENCH_DATABASE_URL: the database to read (sqlite:<file> or mysql://…); it is seeded with
  * bench:catalog's 100k products when it has none. Prints only; RESULTS.md quotes it by hand.
- * For a before/after, run this file from two checkouts on databases each seeded by its own code.
+ * For a before/after, run it from two checkouts on databases each seeded by its own code.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -19,7 +19,7 @@ import { KEYWORDS, seedDatabase } from "./catalog";
 import { acquireSequelize, releaseSequelize } from "../services/shared/db";
 import { createReader, Reader } from "../services/catalog/read-pool";
 import { listProducts } from "../services/catalog/product-query";
-import * as tokens from "../services/catalog/domain/search-tokens";
+import { DEFAULT_SYNONYMS, normalise, querySpellings } from "../services/catalog/domain/search-tokens";
 import type { Sort } from "../services/catalog/domain/listing";
 
 const URL = process.env.BENCH_DATABASE_URL ?? "";
@@ -64,22 +64,15 @@ async function main() {
       return r;
     },
   };
-  // the checkout's own query parser (a checkout from before queryHead has no head)
-  const t = tokens as typeof tokens & { queryHead?: (q: string) => string | null };
-  const groups = tokens.DEFAULT_SYNONYMS.map((g) => g.map(tokens.normalise));
+  const groups = DEFAULT_SYNONYMS.map((g) => g.map(normalise));
   const sorts: (Sort | undefined)[] = [undefined, "price_asc", "sales", "newest", "price_desc"];
   const prices = [{}, { minPrice: 1000 }, { maxPrice: 100000 }];
   const searches: (Parameters<typeof listProducts>[1] & { label: string })[] = [];
   for (const q of KEYWORDS)
     for (const sort of sorts)
       for (const price of prices)
-        for (const page of [1, 4]) {
-          const search = tokens
-            .queryVariants(q, groups)
-            .map((v) => ({ terms: tokens.queryTerms(v), head: t.queryHead?.(v) ?? null, marks: tokens.queryMarks(v) }))
-            .filter((sp) => sp.terms.length > 0);
-          searches.push({ search, status: "ON_SALE", sort, page, pageSize: 50, ...price, label: sort ?? "relevance" });
-        }
+        for (const page of [1, 4])
+          searches.push({ search: querySpellings(q, groups), status: "ON_SALE", sort, page, pageSize: 50, ...price, label: sort ?? "relevance" });
   for (const f of searches.slice(0, 200)) await listProducts(reader, f);
   stats.clear();
   const per = new Map<string, number[]>();
@@ -90,7 +83,8 @@ async function main() {
     await listProducts(reader, f);
     const ms = performance.now() - t0;
     all.push(ms);
-    per.set(f.label, [...(per.get(f.label) ?? []), ms]);
+    if (!per.has(f.label)) per.set(f.label, []);
+    per.get(f.label)!.push(ms);
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.95)];

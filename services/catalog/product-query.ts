@@ -8,26 +8,21 @@ import { QueryTypes, Sequelize } from "sequelize";
 import type { Reader } from "./read-pool";
 import type { Page, ProductListItem, ProductStatus } from "./catalog.contracts";
 import { Sort, orderBy } from "./domain/listing";
-import { HEAD_WEIGHT, IndexTerm, QueryTerm, prefixUpperBound } from "./domain/search-tokens";
+import { HEAD_WEIGHT, IndexTerm, QuerySpelling, QueryTerm, prefixUpperBound } from "./domain/search-tokens";
 
-/** One spelling of a search (the query, or a synonym variant): required terms and optional ranking. */
-export interface SearchSpelling {
-  terms: QueryTerm[];
-  /**
-   * the query's head (domain/search-tokens.ts queryHead): HEAD_WEIGHT more for a product whose
-   * term row for it is flagged `head`; never filters
-   */
-  head?: string | null;
-  /** ranking marks (queryMarks): add their weight, never filter */
-  marks: string[];
-}
+/**
+ * One spelling of a search (the query, or a synonym variant; domain/search-tokens.ts
+ * querySpellings): required terms; the head, HEAD_WEIGHT more for a product whose term row for
+ * it is flagged `head`; the exact mark, its weight more. Neither the head nor the mark filters.
+ */
+export type SearchSpelling = QuerySpelling;
 
 /**
  * The head bonus read from a term row `alias` that matched the query term `t`: its flag, when
  * the row's term can only be the head; for a prefix, only the row whose term is the head.
  */
 function headBonus(t: QueryTerm, head: string, alias: string): { sql: string; args: unknown[] } {
-  return t.prefix || t.term !== head
+  return t.prefix
     ? { sql: `CASE WHEN ${alias}.term = ? AND ${alias}.head = 1 THEN ${HEAD_WEIGHT} ELSE 0 END`, args: [head] }
     : { sql: `${alias}.head * ${HEAD_WEIGHT}`, args: [] };
 }

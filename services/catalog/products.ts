@@ -12,7 +12,7 @@ import { AddSalesResult, Page, ProductDetail, ProductListItem, ProductStatus, Sk
 import { CatalogService, Ctx, isStaff } from "./catalog-types";
 import { MAX_OFFSET, Sort } from "./domain/listing";
 import { priceSpan } from "./domain/money";
-import { indexTerms, queryHead, queryMarks, queryTerms, queryVariants } from "./domain/search-tokens";
+import { indexTerms, querySpellings } from "./domain/search-tokens";
 import { synonymGroups } from "./synonyms";
 import { listProducts, reindexProduct, syncSearchFacets } from "./product-query";
 import { categoryFilter, listBrands, loadCategories, requireBrand, requireCategory } from "./taxonomy";
@@ -66,11 +66,7 @@ export async function listPage(svc: CatalogService, ctx: Ctx<unknown>, p: ListPa
   const staff = isStaff(ctx);
   const status = staff ? (p.status ?? null) : "ON_SALE";
   // the query and its synonym spellings (番茄 → 西红柿); the cache key is what is searched
-  const search = p.q
-    ? queryVariants(p.q, await synonymGroups(svc))
-        .map((v) => ({ terms: queryTerms(v), head: queryHead(v), marks: queryMarks(v) }))
-        .filter((sp) => sp.terms.length > 0)
-    : [];
+  const search = p.q ? querySpellings(p.q, await synonymGroups(svc)) : [];
   const key = keys.list(staff, { ...p, q: search.length ? search : undefined, status });
   return svc.cache.through(key, LIST_TTL, async () => {
     const categoryIds = p.categoryId !== undefined ? await categoryFilter(svc, p.categoryId) : undefined;

@@ -6,22 +6,18 @@
  * late, never early.
  */
 import crypto from "node:crypto";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { QueryTypes } from "sequelize";
-import { acquireSequelize, dropDatabase, ensureDatabase, releaseSequelize } from "../../services/shared/db";
+import { acquireSequelize, ensureDatabase, releaseSequelize } from "../../services/shared/db";
 import { buildUmzug } from "../../services/shared/migrator";
 import { defineMessagesModels } from "../../models/messages";
-import { MYSQL } from "../helpers/shop";
+import { scratchDatabase } from "../helpers/databases";
 
 describe.each([
   ["SQLite", "sqlite"],
   ["MariaDB", "mysql"],
-])("delivery schedule precision (%s)", (_name, dialect) => {
+] as const)("delivery schedule precision (%s)", (_name, dialect) => {
   const id = crypto.randomBytes(4).toString("hex");
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `mall-sched-${id}-`));
-  const url = dialect === "sqlite" ? `sqlite:${path.join(dir, "mall.sqlite")}` : `${MYSQL}/mall_d${id}`;
+  const { url, drop } = scratchDatabase(dialect, "sched");
 
   beforeAll(async () => {
     await ensureDatabase(url);
@@ -30,8 +26,7 @@ describe.each([
 
   afterAll(async () => {
     await releaseSequelize(url);
-    if (dialect === "mysql") await dropDatabase(url);
-    fs.rmSync(dir, { recursive: true, force: true });
+    await drop();
   });
 
   it("a retry due later in the same second is not due yet, and its time reads back exactly", async () => {

@@ -6,20 +6,16 @@
  * order read both ways (down the sales index and from the term index: SortedPlan). The
  * migration's back-fill of a shop that already has products is checked too.
  */
-import crypto from "node:crypto";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { QueryTypes, Sequelize } from "sequelize";
-import { acquireSequelize, dropDatabase, ensureDatabase, releaseSequelize } from "../../services/shared/db";
+import { acquireSequelize, ensureDatabase, releaseSequelize } from "../../services/shared/db";
 import { buildUmzug } from "../../services/shared/migrator";
 import { bulkInsertProducts, BulkProduct } from "../../services/catalog/bulk";
 import { createReader, Reader } from "../../services/catalog/read-pool";
 import { ListFilter, SearchSpelling, SortedPlan, listProducts } from "../../services/catalog/product-query";
 import type { ProductStatus } from "../../services/catalog/catalog.contracts";
 import type { Sort } from "../../services/catalog/domain/listing";
-import { DEFAULT_SYNONYMS, HEAD_WEIGHT, indexTerms, queryHead, queryMarks, queryTerms, queryVariants, titleHeads } from "../../services/catalog/domain/search-tokens";
-import { MYSQL } from "../helpers/shop";
+import { DEFAULT_SYNONYMS, HEAD_WEIGHT, indexTerms, querySpellings, titleHeads } from "../../services/catalog/domain/search-tokens";
+import { scratchDatabase } from "../helpers/databases";
 
 interface P {
   id: number;
@@ -106,10 +102,8 @@ function reference(products: P[], f: ListFilter): { ids: number[]; total: number
 describe.each([
   ["SQLite", "sqlite"],
   ["MariaDB", "mysql"],
-])("keyword search plans against a reference (%s)", (_name, dialect) => {
-  const id = crypto.randomBytes(4).toString("hex");
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `mall-search-${id}-`));
-  const url = dialect === "sqlite" ? `sqlite:${path.join(dir, "mall.sqlite")}` : `${MYSQL}/mall_s${id}`;
+] as const)("keyword search plans against a reference (%s)", (_name, dialect) => {
+  const { url, drop } = scratchDatabase(dialect, "search");
   let sequelize: Sequelize;
   let reader: Reader;
   let products: P[] = [];
@@ -169,8 +163,7 @@ describe.each([
   afterAll(async () => {
     await reader?.close();
     await releaseSequelize(url);
-    if (dialect === "mysql") await dropDatabase(url);
-    fs.rmSync(dir, { recursive: true, force: true });
+    await drop();
   });
 
   it("the migration copies every indexed product's status, price, category and brand onto its term rows", async () => {
@@ -216,9 +209,7 @@ describe.each([
     let nonEmpty = 0;
     const wrong: unknown[] = [];
     for (const q of queries) {
-      const search: SearchSpelling[] = queryVariants(q, DEFAULT_SYNONYMS)
-        .map((v) => ({ terms: queryTerms(v), head: queryHead(v), marks: queryMarks(v) }))
-        .filter((sp) => sp.terms.length > 0);
+      const search: SearchSpelling[] = querySpellings(q, DEFAULT_SYNONYMS);
       for (const sort of sorts)
         for (const extra of filterSets)
           for (const status of ["ON_SALE", null] as const)

@@ -249,6 +249,20 @@ export function queryVariants(q: string, groups: SynonymGroup[]): string[] {
   return out;
 }
 
+/** One spelling of a search as the SQL reads it: required terms, the head, the exact mark. */
+export interface QuerySpelling {
+  terms: QueryTerm[];
+  head: string | null;
+  marks: string[];
+}
+
+/** What a search for `q` runs: the query and its synonym spellings, each that has a term. */
+export function querySpellings(q: string, groups: SynonymGroup[]): QuerySpelling[] {
+  return queryVariants(q, groups)
+    .map((v) => ({ terms: queryTerms(v), head: queryHead(v), marks: queryMarks(v) }))
+    .filter((sp) => sp.terms.length > 0);
+}
+
 /** Shipped synonym groups (the migration inserts them once; admins edit or delete them). */
 export const DEFAULT_SYNONYMS: SynonymGroup[] = [
   ["番茄", "西红柿"],
