@@ -7,7 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
-import { ROOT, machine, median, startProcess, stopProcess, writeSection } from "./lib";
+import { ROOT, cpuMsOfTree, machine, median, startProcess, stopProcess, writeSection } from "./lib";
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -25,10 +25,13 @@ without the middlewares; \`BENCH_VARIANT="METRICS_PORT=off"\` measured moleculer
 at about a sixth of the throughput. What would reach 0.35×: metrics that bind their labels once per
 action and caller, and the route calling its action without a second pass through the chain.`;
 
-async function run(url: string, headers: Record<string, string> = {}) {
+/** `pid`: the server's process, whose CPU time (with its children's) per request is reported too. */
+async function run(url: string, headers: Record<string, string> = {}, pid?: number) {
+  const cpu0 = pid ? cpuMsOfTree(pid) : 0;
   const r = await autocannon({ url, connections: CONNECTIONS, duration: DURATION, headers });
   if (r.non2xx || r.errors) throw new Error(`${url}: ${r.non2xx} non-2xx, ${r.errors} errors, status codes ${JSON.stringify((r as unknown as { statusCodeStats: unknown }).statusCodeStats)}`);
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 };
+  const cpuUs = pid ? ((cpuMsOfTree(pid) - cpu0) * 1000) / r.requests.total : NaN;
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpuUs };
 }
 
 /**
@@ -92,25 +95,35 @@ async function main() {
     const theirP99s: number[] = [];
     const ratios: number[] = [];
     const pairRatios: number[] = [];
+    const cpu: number[] = [];
+    const bareCpu: number[] = [];
+    const floorCpu: number[] = [];
+    const theirCpu: number[] = [];
+    const cpuRatios: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {
-      const b = await run("http://127.0.0.1:3901/");
-      const f = await run("http://127.0.0.1:3903/me");
-      const t = other ? await run(`${api2}/users/me`, auth2) : null;
-      const o = await run(`${api}/users/me`, auth);
+      const b = await run("http://127.0.0.1:3901/", {}, bare.pid);
+      const f = await run("http://127.0.0.1:3903/me", {}, plain.pid);
+      const t = other ? await run(`${api2}/users/me`, auth2, other.pid) : null;
+      const o = await run(`${api}/users/me`, auth, shop.pid);
       base.push(b.rps);
       floor.push(f.rps);
       ours.push(o.rps);
       p99s.push(o.p99);
       ratios.push(o.rps / b.rps);
+      cpu.push(o.cpuUs);
+      bareCpu.push(b.cpuUs);
+      floorCpu.push(f.cpuUs);
       if (t) {
+        theirCpu.push(t.cpuUs);
+        cpuRatios.push(o.cpuUs / t.cpuUs);
         theirs.push(t.rps);
         theirP99s.push(t.p99);
         pairRatios.push(o.rps / t.rps);
       }
       console.log(
-        `round ${i + 1}: bare ${b.rps.toFixed(0)} req/s, plain moleculer-web ${f.rps.toFixed(0)} req/s, ` +
-          (t ? `${otherLabel} users/me ${t.rps.toFixed(0)} req/s (p99 ${t.p99} ms), ` : "") +
-          `users/me ${o.rps.toFixed(0)} req/s (p50 ${o.p50} ms, p99 ${o.p99} ms), ÷ bare ${(o.rps / b.rps).toFixed(2)}×`,
+        `round ${i + 1}: bare ${b.rps.toFixed(0)} req/s (${b.cpuUs.toFixed(0)} CPU-µs/req), plain moleculer-web ${f.rps.toFixed(0)} req/s (${f.cpuUs.toFixed(0)} CPU-µs/req), ` +
+          (t ? `${otherLabel} users/me ${t.rps.toFixed(0)} req/s (p99 ${t.p99} ms, ${t.cpuUs.toFixed(0)} CPU-µs/req), ` : "") +
+          `users/me ${o.rps.toFixed(0)} req/s (p50 ${o.p50} ms, p99 ${o.p99} ms, ${o.cpuUs.toFixed(0)} CPU-µs/req), ÷ bare ${(o.rps / b.rps).toFixed(2)}×`,
       );
     }
     const ratio = median(ratios);
@@ -118,15 +131,18 @@ async function main() {
       `Command: \`npm run bench:gateway\` (autocannon, ${CONNECTIONS} connections, ${DURATION} s per run, ${ROUNDS} alternating rounds after a warm-up; medians).`,
       `Machine: ${machine()}. Shop: embedded shape (\`npm start\` defaults, SQLite, memory cache, Prometheus metrics on), rate limiting off; autocannon on the same 2 cores.`,
       "",
-      "| endpoint | req/s (median) | p99 latency |",
-      "|---|---|---|",
-      `| bare Node \`http\` server | ${median(base).toFixed(0)} | — |`,
-      `| plain moleculer-web, one alias, no middlewares (framework floor, for reference) | ${median(floor).toFixed(0)} (${(median(floor) / median(base)).toFixed(2)}×) | — |`,
-      ...(other ? [`| \`GET /api/v1/users/me\`, ${otherLabel} | ${median(theirs).toFixed(0)} | ${median(theirP99s)} ms |`] : []),
-      `| \`GET /api/v1/users/me\` (Bearer token, JWT verify + revocation check + cached profile) | ${median(ours).toFixed(0)} | ${median(p99s)} ms |`,
+      "| endpoint | req/s (median) | p99 latency | shop CPU per request (median) |",
+      "|---|---|---|---|",
+      `| bare Node \`http\` server | ${median(base).toFixed(0)} | — | ${median(bareCpu).toFixed(0)} µs |`,
+      `| plain moleculer-web, one alias, no middlewares (framework floor, for reference) | ${median(floor).toFixed(0)} (${(median(floor) / median(base)).toFixed(2)}×) | — | ${median(floorCpu).toFixed(0)} µs |`,
+      ...(other ? [`| \`GET /api/v1/users/me\`, ${otherLabel} | ${median(theirs).toFixed(0)} | ${median(theirP99s)} ms | ${median(theirCpu).toFixed(0)} µs |`] : []),
+      `| \`GET /api/v1/users/me\` (Bearer token, JWT verify + revocation check + cached profile) | ${median(ours).toFixed(0)} | ${median(p99s)} ms | ${median(cpu).toFixed(0)} µs |`,
       "",
       `Ratio users/me ÷ bare (median of the per-round ratios ${ratios.map((r) => r.toFixed(2)).join(", ")}): **${ratio.toFixed(2)}×** (target ≥ 0.35×${ratio >= 0.35 ? ": met" : ": not met"}).` +
-        (other ? ` This checkout ÷ ${otherLabel}, per round: ${pairRatios.map((r) => r.toFixed(2)).join(", ")} (median ${median(pairRatios).toFixed(2)}×).` : "") +
+        (other
+          ? ` This checkout ÷ ${otherLabel}, req/s per round: ${pairRatios.map((r) => r.toFixed(2)).join(", ")} (median ${median(pairRatios).toFixed(2)}×);` +
+            ` CPU per request per round: ${cpuRatios.map((r) => r.toFixed(2)).join(", ")} (median ${median(cpuRatios).toFixed(2)}×).`
+          : "") +
         ` Run on ${new Date().toISOString().slice(0, 10)}.`,
       "",
       ANALYSIS,

@@ -59,3 +59,32 @@ export function stopProcess(child: ChildProcess): Promise<void> {
     setTimeout(() => child.kill("SIGKILL"), 10_000).unref();
   });
 }
+
+/**
+ * CPU milliseconds (user + system) used so far by a process and all its descendants (e.g. the
+ * node process `tsx` starts), from /proc. On a noisy shared machine the CPU a request costs varies
+ * far less than requests per second do, so benchmarks report both.
+ */
+export function cpuMsOfTree(rootPid: number): number {
+  const tick = 1000 / 100; // USER_HZ is 100 on Linux
+  const stats = new Map<number, { ppid: number; ms: number }>();
+  for (const name of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const s = fs.readFileSync(`/proc/${name}/stat`, "utf8");
+      // the command name may hold spaces and parentheses: fields start after the last ')'
+      const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
+      stats.set(Number(name), { ppid: Number(f[1]), ms: (Number(f[11]) + Number(f[12])) * tick });
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  let total = 0;
+  const todo = [rootPid];
+  while (todo.length) {
+    const pid = todo.pop()!;
+    total += stats.get(pid)?.ms ?? 0;
+    for (const [child, st] of stats) if (st.ppid === pid) todo.push(child);
+  }
+  return total;
+}
