@@ -12,6 +12,7 @@ import { DeadLetterReasonMiddleware, RacingSafeNatsAdapter } from "./services/sh
 import { DEAD_LETTER_CHANNEL } from "./services/ops/ops.contracts";
 import { IdempotencyMiddleware } from "./mixins/idempotency.middleware";
 import { LogScopeMiddleware, MallPinoLogger } from "./services/shared/logging";
+import { INTERNAL_MIDDLEWARES } from "./services/shared/request-metrics";
 
 /**
  * nats.js connect options. Passed instead of a URL because moleculer's transporter and the
@@ -140,7 +141,10 @@ export function brokerOptions(cfg: MallConfig = getConfig()): BrokerOptions {
       reporter: cfg.metricsPort !== null ? [{ type: "Prometheus", options: { port: cfg.metricsPort, path: "/metrics" } }] : [],
     },
     tracing: { enabled: tracingExporter.length > 0, exporter: tracingExporter as never },
-    middlewares,
+    // moleculer's own middlewares, listed by us only to swap its per-call request metrics for a
+    // cheaper implementation of the same series (services/shared/request-metrics.ts)
+    internalMiddlewares: false,
+    middlewares: [...middlewares, ...(INTERNAL_MIDDLEWARES as Middleware[])],
     // graceful shutdown: a stopping service waits for its in-flight requests, up to 20 s
     // (moleculer 0.15 reads `tracking`; the older trackContext/gracefulStopTimeout are ignored)
     tracking: { enabled: true, shutdownTimeout: 20_000 },
