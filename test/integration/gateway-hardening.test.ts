@@ -103,6 +103,31 @@ describe("gateway hardening (embedded)", () => {
     expect(await m.text()).toContain("moleculer_request_total");
   });
 
+  it("counts every HTTP request in the request metrics (count and histogram alike)", async () => {
+    const { port } = (shop.brokers[0] as unknown as { metrics: { reporter: { server: { address(): AddressInfo } }[] } }).metrics.reporter[0].server.address();
+    const rest = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const sum = (name: string) =>
+        text
+          .split("\n")
+          .filter((l) => l.startsWith(`${name}{`) && l.includes('action="api.rest"') && l.includes('type="local"'))
+          .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(" ") + 1)), 0);
+      return { total: sum("moleculer_request_total"), timed: sum("moleculer_request_time_count"), active: sum("moleculer_request_active") };
+    };
+    const before = await rest();
+    await Promise.all(Array.from({ length: 25 }, () => http.get("/health")));
+    const after = await rest();
+    expect(after.total - before.total).toBe(25);
+    expect(after.timed - before.timed).toBe(25);
+    expect(after.active).toBe(0);
+  });
+
+  it("asks moleculer-web for its per-request log lines only when debug lines are kept", () => {
+    // the test shop logs at "fatal": formatting a line per request for nobody is skipped
+    expect((shop.brokers[0].getLocalService("api")!.settings as Record<string, unknown>).logRequest).toBeNull();
+    expect((shop.brokers[0].getLocalService("api")!.settings as Record<string, unknown>).logResponse).toBeNull();
+  });
+
   it("answers oversized headers with a 431 envelope and a request id", async () => {
     const { port } = new URL(shop.url);
     const raw = await rawRequest(shop.url, Buffer.from(`GET /api/v1/products HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`));

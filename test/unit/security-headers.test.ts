@@ -1,6 +1,6 @@
 import { IncomingMessage, ServerResponse } from "node:http";
 import { Socket } from "node:net";
-import { SECURITY_HEADERS, helmetHeaders, securityHeaders } from "../../services/api/api.service";
+import { SECURITY_HEADERS, helmetHeaders, requestLogLevel, securityHeaders } from "../../services/api/api.service";
 
 /** The gateway computes helmet's headers once; they must be exactly what helmet sets per request. */
 function realResponse() {
@@ -23,5 +23,13 @@ describe("security headers computed once", () => {
     expect(csp).not.toContain("upgrade-insecure-requests");
     expect(b.res.getHeader("x-frame-options")).toBe("DENY");
     expect(b.res.getHeader("cross-origin-resource-policy")).toBe("cross-origin");
+  });
+});
+
+describe("moleculer-web's per-request log lines", () => {
+  it("are asked for at debug and trace only", () => {
+    expect(requestLogLevel("debug")).toBe("debug");
+    expect(requestLogLevel("trace")).toBe("debug");
+    for (const level of ["info", "warn", "error", "fatal"]) expect(requestLogLevel(level)).toBeNull();
   });
 });
