@@ -14,16 +14,21 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 /** What the profiles showed; kept with the figures it explains. */
-const ANALYSIS = `Where the time goes (\`BENCH_PROFILE=/tmp/prof\`, V8 CPU profile of the shop under this load, 2026-12-03):
-of the busy time, socket writes of the responses ≈ 24 %, moleculer's call path ≈ 17 % (metrics ≈ 9 %),
-moleculer-web ≈ 10 %, Node's http ≈ 11 %, our gateway code ≈ 5 %; helmet's dozen middlewares (≈ 4 %)
-are now replaced by headers computed once. An authenticated request makes two broker calls
-(\`api.rest\`, then \`users.me\`), each through the middleware chain the cluster needs — metrics,
-circuit breaker, timeout, error handler — plus the cacher, the JWT check (verified tokens are
-remembered until expiry) and the revocation lookup. Plain moleculer-web makes the same two calls
-without the middlewares; \`BENCH_VARIANT="METRICS_PORT=off"\` measured moleculer's per-call metrics
-at about a sixth of the throughput. What would reach 0.35×: metrics that bind their labels once per
-action and caller, and the route calling its action without a second pass through the chain.`;
+const ANALYSIS = `Where the time goes (2026-12-03, \`perf record -g\` of the shop started with \`node --perf-basic-prof\`
+under this load). V8's own CPU profile (\`BENCH_PROFILE\`) charged 25–50 % of the time to the socket write;
+perf does not confirm that, so figures from it earlier in this file overstate the write. perf: the kernel
+≈ 20 % of the shop's CPU, most of it the response's write (≈ 16 %: loopback delivery, and waking the load
+generator ≈ 7 %, spent in the hypervisor's interrupt enable). Inclusive shares of the rest: moleculer-web's
+call and response path ≈ 37 % (its write included), the \`api.rest\` pass through moleculer's middleware
+chain with everything below it ≈ 18 %, our request id and security headers ≈ 7 % (16 \`setHeader\`s, each
+validated and lower-cased by Node), the cacher ≈ 5 %, authentication ≈ 3 %. The rest is spread thinly:
+no single function above 2 % self. Per request the shop spends ≈ 90 µs of CPU (user + system, /proc),
+the bare server ≈ 21 µs and plain moleculer-web ≈ 35 µs. With 4 requests pipelined per connection the
+same shop spent half the CPU per request (user 100 → 49 µs, system 20 → 14 µs, 8.7k → 16k req/s), the bare
+server a fifth less: on this virtual machine much of a request's cost goes with the separate wakeups it
+causes, which weighs more on the slower server. Done so far: verified tokens remembered until expiry,
+helmet's headers computed once, request metrics updated in place (\`services/shared/request-metrics.ts\`),
+no debug request lines formatted when debug is off.`;
 
 /** `pid`: the server's process, whose CPU time (with its children's) per request is reported too. */
 async function run(url: string, headers: Record<string, string> = {}, pid?: number) {
