@@ -45,6 +45,8 @@ interface ShopUnderTest {
   db: Sequelize;
   /** SQL statements since start (SQLite: the process's SQL log; null when counted by MariaDB) */
   sqlLines(): number | null;
+  /** SQLite: keep the statements logged from now on (for BENCH_SQL_DIGEST); returns a function that stops and hands them over */
+  captureSql?(): () => string[];
   stop(): Promise<void>;
 }
 
@@ -79,9 +81,17 @@ async function startEmbedded(sqlLog: boolean): Promise<ShopUnderTest> {
   const child: ChildProcess = spawn(path.join(ROOT, "node_modules/.bin/tsx"), ["bin/start.ts"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   let lines = 0;
   let tail = "";
+  let captured: string[] | null = null;
+  let partial = "";
   child.stdout!.on("data", (d: Buffer) => {
     const s = d.toString();
-    if (sqlLog) lines += s.split("\n").filter((l) => l.startsWith("Executing (")).length;
+    if (sqlLog) {
+      const parts = (partial + s).split("\n");
+      partial = parts.pop()!;
+      const statements = parts.filter((l) => l.startsWith("Executing ("));
+      lines += statements.length;
+      if (captured) for (const l of statements) captured.push(l.replace(/^Executing \([^)]*\): /, ""));
+    }
     tail = (tail + s).slice(-3000);
   });
   child.stderr!.on("data", (d: Buffer) => (tail = (tail + d.toString()).slice(-3000)));
@@ -100,6 +110,14 @@ async function startEmbedded(sqlLog: boolean): Promise<ShopUnderTest> {
     metricsPort,
     db,
     sqlLines: () => (sqlLog ? lines : null),
+    captureSql() {
+      captured = [];
+      return () => {
+        const out = captured ?? [];
+        captured = null;
+        return out;
+      };
+    },
     async stop() {
       await releaseSequelize(dbUrl);
       await new Promise<void>((resolve) => {
@@ -153,8 +171,10 @@ async function questions(db: Sequelize): Promise<number> {
 }
 
 /**
- * BENCH_SQL_DIGEST=<file> (cluster): MariaDB's general log over the counting pass, written as
- * statements per purchase grouped by shape (literals replaced by ?), most frequent first.
+ * BENCH_SQL_DIGEST=<file>: the statements of the counting pass — MariaDB's general log (cluster) or
+ * the shop's SQL log (embedded) — written as statements per purchase grouped by shape (literals
+ * replaced by ?), most frequent first. Run one shape at a time (BENCH_SHAPES), or the second
+ * overwrites the first.
  */
 async function startGeneralLog(db: Sequelize): Promise<(file: string, purchases: number) => Promise<void>> {
   const [{ output }] = await db.query<{ output: string }>("SELECT @@GLOBAL.log_output AS output", { type: QueryTypes.SELECT });
@@ -165,17 +185,25 @@ async function startGeneralLog(db: Sequelize): Promise<(file: string, purchases:
     await db.query("SET GLOBAL general_log = 0");
     await db.query("SET GLOBAL log_output = ?", { replacements: [output] });
     const rows = await db.query<{ t: string; k: string }>("SELECT CONVERT(argument USING utf8mb4) AS t, command_type AS k FROM mysql.general_log", { type: QueryTypes.SELECT });
-    const groups = new Map<string, number>();
-    for (const r of rows) {
-      if (r.k !== "Query" && r.k !== "Execute") continue;
-      const shape = r.t.replace(/'(?:[^'\\]|\\.)*'/g, "?").replace(/\b\d+(\.\d+)?\b/g, "?").replace(/\(\?(, ?\?)*\)/g, "(…)").replace(/\s+/g, " ").slice(0, 220);
-      groups.set(shape, (groups.get(shape) ?? 0) + 1);
-    }
-    const lines = [...groups].sort((a, b) => b[1] - a[1]).map(([q, n]) => `${(n / purchases).toFixed(2).padStart(6)}  ${q}`);
     await db.query("TRUNCATE mysql.general_log");
-    fs.writeFileSync(file, lines.join("\n") + "\n");
-    console.log(`SQL digest of the counting pass: ${file}`);
+    writeDigest(
+      file,
+      rows.filter((r) => r.k === "Query" || r.k === "Execute").map((r) => r.t),
+      purchases,
+    );
   };
+}
+
+/** Statements per purchase grouped by shape (literals replaced by ?), most frequent first. */
+function writeDigest(file: string, statements: string[], purchases: number): void {
+  const groups = new Map<string, number>();
+  for (const t of statements) {
+    const shape = t.replace(/'(?:[^'\\]|\\.)*'/g, "?").replace(/\b\d+(\.\d+)?\b/g, "?").replace(/\(\?(, ?\?)*\)/g, "(…)").replace(/\s+/g, " ").slice(0, 220);
+    groups.set(shape, (groups.get(shape) ?? 0) + 1);
+  }
+  const lines = [...groups].sort((a, b) => b[1] - a[1]).map(([q, n]) => `${(n / purchases).toFixed(2).padStart(6)}  ${q}`);
+  fs.writeFileSync(file, lines.join("\n") + "\n");
+  console.log(`SQL digest of the counting pass (${(statements.length / purchases).toFixed(1)} statements per purchase): ${file}`);
 }
 
 interface Purchase {
@@ -337,7 +365,11 @@ async function runShape(shape: string): Promise<ShapeResult> {
     await new Promise((r) => setTimeout(r, 1000));
     sqlBefore = shape === "embedded" ? c.sqlLines()! : await questions(c.db);
     brokerBefore = await brokerRequests(c.metricsPort);
-    const digest = shape === "cluster" && process.env.BENCH_SQL_DIGEST ? await startGeneralLog(c.db) : null;
+    const digest = !process.env.BENCH_SQL_DIGEST
+      ? null
+      : shape === "cluster"
+        ? await startGeneralLog(c.db)
+        : ((stop) => async (file: string, purchases: number) => writeDigest(file, stop(), purchases))(c.captureSql!());
     for (let i = 0; i < SERIAL; i++) await purchase(c.url, cBuyer, cSkus[0], 1, lat, failures);
     await new Promise((r) => setTimeout(r, 1500)); // the events the purchases caused
     if (digest) await digest(process.env.BENCH_SQL_DIGEST!, SERIAL);
