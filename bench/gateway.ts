@@ -18,11 +18,11 @@ const ANALYSIS = `Where the time goes (2026-12-03, \`perf record -g\` of the sho
 under this load). V8's own CPU profile (\`BENCH_PROFILE\`) charged 25–50 % of the time to the socket write;
 perf does not confirm that, so figures from it earlier in this file overstate the write. perf: the kernel
 ≈ 20 % of the shop's CPU, most of it the response's write (≈ 16 %: loopback delivery, and waking the load
-generator ≈ 7 %, spent in the hypervisor's interrupt enable). Inclusive shares of the rest: moleculer-web's
-call and response path ≈ 37 % (its write included), the \`api.rest\` pass through moleculer's middleware
-chain with everything below it ≈ 18 %, our request id and security headers ≈ 7 % (16 \`setHeader\`s, each
+generator ≈ 7 %, spent in the hypervisor's interrupt enable). Inclusive shares of the rest (they overlap: moleculer-web's path contains the calls): moleculer-web's
+call and response path ≈ 37 % (its write included), the two broker calls' middleware
+chains with everything below them ≈ 18 %, our request id and security headers ≈ 7 % (13 \`setHeader\`s, each
 validated and lower-cased by Node), the cacher ≈ 5 %, authentication ≈ 3 %. The rest is spread thinly:
-no single function above 2 % self. Per request the shop spends ≈ 90 µs of CPU (user + system, /proc),
+no JavaScript function above 2 % self. Per request the shop spends ≈ 90 µs of CPU (user + system, /proc),
 the bare server ≈ 21 µs and plain moleculer-web ≈ 35 µs. With 4 requests pipelined per connection the
 same shop spent half the CPU per request (user 100 → 49 µs, system 20 → 14 µs, 8.7k → 16k req/s), the bare
 server a fifth less: on this virtual machine much of a request's cost goes with the separate wakeups it

@@ -365,11 +365,12 @@ async function runShape(shape: string): Promise<ShapeResult> {
     await new Promise((r) => setTimeout(r, 1000));
     sqlBefore = shape === "embedded" ? c.sqlLines()! : await questions(c.db);
     brokerBefore = await brokerRequests(c.metricsPort);
-    const digest = !process.env.BENCH_SQL_DIGEST
-      ? null
-      : shape === "cluster"
-        ? await startGeneralLog(c.db)
-        : ((stop) => async (file: string, purchases: number) => writeDigest(file, stop(), purchases))(c.captureSql!());
+    let digest: ((file: string, purchases: number) => Promise<void>) | null = null;
+    if (process.env.BENCH_SQL_DIGEST && shape === "cluster") digest = await startGeneralLog(c.db);
+    else if (process.env.BENCH_SQL_DIGEST) {
+      const captured = c.captureSql!();
+      digest = async (file, purchases) => writeDigest(file, captured(), purchases);
+    }
     for (let i = 0; i < SERIAL; i++) await purchase(c.url, cBuyer, cSkus[0], 1, lat, failures);
     await new Promise((r) => setTimeout(r, 1500)); // the events the purchases caused
     if (digest) await digest(process.env.BENCH_SQL_DIGEST!, SERIAL);
