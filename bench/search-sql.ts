@@ -26,7 +26,7 @@ const URL = process.env.BENCH_DATABASE_URL ?? "";
 
 /** Which step of a search a statement is (services/catalog/product-query.ts). */
 function kind(sql: string): string {
-  if (sql.startsWith("SELECT (SELECT COUNT")) return "plan";
+  if (/^SELECT \(SELECT (COUNT|MIN)/.test(sql)) return "plan";
   if (sql.includes("GROUP BY score")) return "score groups";
   if (sql.includes("INDEXED BY products_status_sales") || sql.includes("FORCE INDEX")) return "sales walk";
   if (sql.startsWith("SELECT COUNT(*) AS n FROM (")) return "count";

@@ -218,22 +218,79 @@ function matchAny(spellings: SearchSpelling[], f: ListFilter): { sql: string; ar
 const FREQUENCY_CAP = 5000;
 
 /**
+ * What planning learnt of a term or a mark: its postings counted up to `cap` (a count under
+ * the cap is exact), when. Only statistics that steer a plan are kept, and only non-zero ones:
+ * a term's count only orders a spelling's terms, and a mark kept as present when no product has
+ * it any more joins nothing. A term or mark seen with no posting is asked again every time, and
+ * so is the range of indexed terms a prefix covers, so a product saved a moment ago is found at
+ * once. Like a database's column statistics: per reader (per catalog node), for a minute, at
+ * most TERM_STATS entries.
+ */
+interface TermStat {
+  n: number;
+  cap: number;
+  at: number;
+}
+const TERM_STATS = 20_000;
+const TERM_STATS_TTL_MS = 60_000;
+const termStats = new WeakMap<Reader, Map<string, TermStat>>();
+
+function statsOf(db: Reader): Map<string, TermStat> {
+  let m = termStats.get(db);
+  if (!m) termStats.set(db, (m = new Map()));
+  return m;
+}
+
+/** A kept count good for `cap`: counted with at least that cap, or exact. */
+function knownCount(stats: Map<string, TermStat>, key: string, cap: number, now: number): number | null {
+  const e = stats.get(key);
+  if (!e) return null;
+  if (now - e.at >= TERM_STATS_TTL_MS) {
+    stats.delete(key);
+    return null;
+  }
+  return e.cap >= cap || e.n < e.cap ? Math.min(e.n, cap) : null;
+}
+
+function keepCount(stats: Map<string, TermStat>, key: string, n: number, cap: number, now: number): void {
+  if (n <= 0) return;
+  stats.delete(key);
+  if (stats.size >= TERM_STATS) stats.delete(stats.keys().next().value!);
+  stats.set(key, { n, cap, at: now });
+}
+
+/**
  * Plan every spelling in one statement: order its terms rarest first (capped counts over the
  * primary key), turn a prefix that covers a single indexed term ("tea" → just "tea") into an
  * exact term (no GROUP BY needed), and drop a spelling with a term that has no posting at all —
  * nothing can match it (a synonym the catalog never uses is not scanned and merged), and its
- * ranking marks that no product has. Returns the spellings that can match.
+ * ranking marks that no product has. Counts kept from earlier plans (TermStat) are not asked
+ * again; when every one is kept, planning runs no statement. Returns the spellings that can match.
  */
 async function planSpellings(db: Reader, spellings: SearchSpelling[]): Promise<SearchSpelling[]> {
+  const stats = statsOf(db);
+  const now = Date.now();
   const cols: string[] = [];
   const args: unknown[] = [];
+  /** what a column will count, to keep it: the key and the cap it counted with */
+  const asked = new Map<string, { key: string; cap: number }>();
+  const known = new Map<string, number>();
   spellings.forEach((sp, i) =>
     sp.terms.forEach((t, j) => {
       const c = termCondition(t, "t");
       // one term needs no ordering, only to know that it has a posting
       const cap = sp.terms.length === 1 ? 1 : FREQUENCY_CAP;
-      cols.push(`(SELECT COUNT(*) FROM (SELECT 1 FROM product_search_terms t WHERE ${c.sql} LIMIT ${cap}) x) AS n_${i}_${j}`);
-      args.push(...c.args);
+      const key = `${t.prefix ? "p" : "t"}:${t.term}`;
+      const kept = knownCount(stats, key, cap, now);
+      if (kept !== null) {
+        known.set(`n_${i}_${j}`, kept);
+      } else {
+        cols.push(`(SELECT COUNT(*) FROM (SELECT 1 FROM product_search_terms t WHERE ${c.sql} LIMIT ${cap}) x) AS n_${i}_${j}`);
+        args.push(...c.args);
+        asked.set(`n_${i}_${j}`, { key, cap });
+      }
+      // which indexed terms a prefix covers is asked every time (two seeks): a term indexed a
+      // moment ago must not be missed because the plan had turned the prefix into another one
       if (t.prefix) {
         cols.push(`(SELECT MIN(t.term) FROM product_search_terms t WHERE ${c.sql}) AS lo_${i}_${j}`, `(SELECT MAX(t.term) FROM product_search_terms t WHERE ${c.sql}) AS hi_${i}_${j}`);
         args.push(...c.args, ...c.args);
@@ -243,21 +300,30 @@ async function planSpellings(db: Reader, spellings: SearchSpelling[]): Promise<S
   // a mark no product carries (no title is the query, as a rule) adds nothing: no join for it
   spellings.forEach((sp, i) =>
     sp.marks.forEach((m, k) => {
+      const key = `m:${m}`;
+      const kept = knownCount(stats, key, 1, now);
+      if (kept !== null) {
+        known.set(`m_${i}_${k}`, kept);
+        return;
+      }
       cols.push(`(SELECT COUNT(*) FROM (SELECT 1 FROM product_search_terms t WHERE t.term = ? LIMIT 1) x) AS m_${i}_${k}`);
       args.push(m);
+      asked.set(`m_${i}_${k}`, { key, cap: 1 });
     }),
   );
-  const [row] = await db.select<Record<string, string | number | null>>(`SELECT ${cols.join(", ")}`, args);
+  const row: Record<string, string | number | null> = cols.length ? ((await db.select<Record<string, string | number | null>>(`SELECT ${cols.join(", ")}`, args))[0] ?? {}) : {};
+  for (const [col, { key, cap }] of asked) keepCount(stats, key, Number(row[col] ?? 0), cap, now);
+  for (const [col, n] of known) row[col] = n;
   const out: SearchSpelling[] = [];
   spellings.forEach((sp, i) => {
     const terms = sp.terms.map((t, j) => {
-      const n = Number(row?.[`n_${i}_${j}`] ?? 0);
-      const lo = row?.[`lo_${i}_${j}`];
-      const single = t.prefix && lo !== null && lo !== undefined && lo === row?.[`hi_${i}_${j}`];
+      const n = Number(row[`n_${i}_${j}`] ?? 0);
+      const lo = row[`lo_${i}_${j}`];
+      const single = t.prefix && lo !== null && lo !== undefined && lo === row[`hi_${i}_${j}`];
       return { t: single ? { term: String(lo), prefix: false } : t, n };
     });
     if (terms.some((x) => x.n === 0)) return;
-    out.push({ terms: terms.sort((a, b) => a.n - b.n).map((x) => x.t), head: sp.head, marks: sp.marks.filter((_, k) => Number(row?.[`m_${i}_${k}`] ?? 0) > 0) });
+    out.push({ terms: terms.sort((a, b) => a.n - b.n).map((x) => x.t), head: sp.head, marks: sp.marks.filter((_, k) => Number(row[`m_${i}_${k}`] ?? 0) > 0) });
   });
   return out;
 }

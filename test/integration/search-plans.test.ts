@@ -237,4 +237,49 @@ describe.each([
     expect(checked).toBeGreaterThan(4000);
     expect(nonEmpty).toBeGreaterThan(800);
   }, 240_000);
+
+  it("planning keeps term counts: a repeated search asks none again, an unknown term is asked every time", async () => {
+    const plans: string[] = [];
+    // a reader of its own: the kept counts are per reader
+    const counting: Reader = {
+      dialect: reader.dialect,
+      close: async () => undefined,
+      select: <T>(sql: string, args: unknown[]) => {
+        if (/^SELECT \(SELECT (COUNT|MIN)/.test(sql)) plans.push(sql);
+        return reader.select<T>(sql, args);
+      },
+    };
+    const search = (q: string, sort?: Sort) => listProducts(counting, { search: querySpellings(q, DEFAULT_SYNONYMS), status: "ON_SALE", sort, page: 1, pageSize: 10 });
+    const first = await search("西红柿 礼盒装");
+    expect(plans).toHaveLength(1);
+    // the same terms in another order and sort: no plan statement, the same answer as the reference
+    for (const sort of [undefined, "price_asc", "sales"] as const) {
+      const again = await search("西红柿 礼盒装", sort);
+      const want = reference(products, { search: querySpellings("西红柿 礼盒装", DEFAULT_SYNONYMS), status: "ON_SALE", sort, page: 1, pageSize: 10 });
+      expect({ total: again.total, ids: again.items.map((i) => i.id) }).toEqual(want);
+    }
+    expect(plans).toHaveLength(1);
+    expect(first.total).toBeGreaterThan(0);
+    // a prefix's count is kept, but which terms it covers is asked every time (a plan may turn
+    // it into the one term it covers, and a product indexed since may add another)
+    await search("tomat");
+    await search("tomat");
+    expect(plans).toHaveLength(3);
+    expect(plans[1]).toMatch(/AS n_0_0/);
+    expect(plans[2]).not.toMatch(/AS n_0_0/);
+    expect(plans[2]).toContain("MIN(t.term)");
+    // a term with no posting is not kept: a product indexed after the miss is found at once
+    expect((await search("zebrafish")).total).toBe(0);
+    expect((await search("zebrafish")).total).toBe(0);
+    expect(plans).toHaveLength(5);
+    await bulkInsertProducts(sequelize, [{ title: "zebrafish lamp", subtitle: "", categoryId: categories[0], brandId: null, status: "ON_SALE", sales: 0, skus: [{ skuCode: "ZEBRA-1", attrs: {}, price: 1290 }] }], { batch: 10 });
+    const found = await search("zebrafish");
+    expect(found.items.map((i) => i.title)).toEqual(["zebrafish lamp"]);
+    expect(plans).toHaveLength(6);
+    expect(plans.slice(3).every((sql) => /AS n_0_0/.test(sql))).toBe(true);
+    // and once it has postings, its count is kept
+    await search("zebrafish");
+    expect(plans).toHaveLength(7);
+    expect(plans[6]).not.toMatch(/AS n_0_0/);
+  });
 });
