@@ -15,7 +15,10 @@ import { HEAD_WEIGHT, IndexTerm, QuerySpelling, QueryTerm, prefixUpperBound } fr
  * querySpellings): required terms; the head, HEAD_WEIGHT more for a product whose term row for
  * it is flagged `head`; the exact mark, its weight more. Neither the head nor the mark filters.
  */
-export type SearchSpelling = QuerySpelling;
+export type SearchSpelling = QuerySpelling & {
+  /** set by planning: each term's postings, capped (FREQUENCY_CAP), in the order of `terms` */
+  counts?: number[];
+};
 
 /**
  * The head bonus read from a term row `alias` that matched the query term `t`: its flag, when
@@ -323,7 +326,8 @@ async function planSpellings(db: Reader, spellings: SearchSpelling[]): Promise<S
       return { t: single ? { term: String(lo), prefix: false } : t, n };
     });
     if (terms.some((x) => x.n === 0)) return;
-    out.push({ terms: terms.sort((a, b) => a.n - b.n).map((x) => x.t), head: sp.head, marks: sp.marks.filter((_, k) => Number(row[`m_${i}_${k}`] ?? 0) > 0) });
+    terms.sort((a, b) => a.n - b.n);
+    out.push({ terms: terms.map((x) => x.t), counts: terms.map((x) => x.n), head: sp.head, marks: sp.marks.filter((_, k) => Number(row[`m_${i}_${k}`] ?? 0) > 0) });
   });
   return out;
 }
@@ -348,14 +352,38 @@ function matchProbe(spellings: SearchSpelling[], f: ListFilter): { sql: string; 
 }
 
 /**
+ * Whether to read a spelling's matches as one range per term, grouped by product (a product
+ * with a row for every term matches), instead of driving from the rarest term and probing the
+ * others once per candidate. On MariaDB a probe costs ≈ 1.6 µs and a grouped row ≈ 0.45 µs
+ * (two common bigrams such as 西红 + 红柿, 3,600 matches: 7.5 → 4 ms per count), so grouping
+ * wins when the terms are about equally common and loses when one is rare. Exact terms only (a
+ * product has one row per exact term; a prefix may cover several of its terms). SQLite groups
+ * more slowly than it probes (2.9 → 4.0 ms): it always probes.
+ */
+const MERGE_RATIO = 3;
+function merged(sp: SearchSpelling, dialect: Reader["dialect"]): boolean {
+  const n = sp.counts;
+  if (dialect !== "mysql" || sp.terms.length < 2 || !n || n.length !== sp.terms.length || sp.terms.some((t) => t.prefix)) return false;
+  return n.reduce((a, b) => a + b, 0) < MERGE_RATIO * n[0];
+}
+
+/**
  * The products matching one of the spellings under the filters, each once, with the sort keys
  * the term rows carry: `product_id`, `min_price`. Index-only on both databases: the driver is a
  * range of the (term, product_id) primary key, whose rows hold the filtered columns; every
  * further term is one probe.
  */
-function matchRows(spellings: SearchSpelling[], f: ListFilter): { sql: string; args: unknown[] } {
+function matchRows(spellings: SearchSpelling[], f: ListFilter, dialect?: Reader["dialect"]): { sql: string; args: unknown[] } {
   const args: unknown[] = [];
-  const subs = spellings.map(({ terms: [first, ...rest] }) => {
+  const subs = spellings.map((sp) => {
+    if (dialect && merged(sp, dialect)) {
+      const facets = filters(f, "d");
+      args.push(...sp.terms.map((t) => t.term), ...facets.args, sp.terms.length);
+      // every row of a product carries the same copies of its columns: any row's will do
+      return `SELECT d.product_id, MAX(d.min_price) AS min_price FROM product_search_terms d
+               WHERE d.term IN (${placeholders(sp.terms.length)}) AND ${facets.sql} GROUP BY d.product_id HAVING COUNT(*) = ?`;
+    }
+    const [first, ...rest] = sp.terms;
     const d = termCondition(first, "d");
     const facets = filters(f, "d");
     args.push(...d.args, ...facets.args);
@@ -549,7 +577,9 @@ export async function listProducts(db: Reader, f: ListFilter & { plan?: SortedPl
  * display columns.
  */
 async function sortedSearch(db: Reader, f: ListFilter & { plan?: SortedPlan }, planned: SearchSpelling[], offset: number): Promise<Page<ProductListItem>> {
-  const match = matchRows(planned, f);
+  // every match read (a count, a price page, a drive): grouped where that is cheaper; the age
+  // order's page walks the driving term's rows in id order and stops, so it keeps the probes
+  const match = matchRows(planned, f, db.dialect);
   if ((f.sort === "price_asc" || f.sort === "price_desc") && db.dialect === "mysql") return pricedSearch(db, f, match, offset);
   const [count] = await db.select<{ n: number }>(`SELECT COUNT(*) AS n FROM (${match.sql}) m`, match.args);
   const total = Number(count?.n ?? 0);
@@ -558,8 +588,9 @@ async function sortedSearch(db: Reader, f: ListFilter & { plan?: SortedPlan }, p
   let ids: string;
   let args: unknown[];
   if (f.sort !== "sales") {
-    ids = `SELECT m.product_id AS id FROM (${match.sql}) m ORDER BY ${order.replace(/\bp\.id\b/g, "m.product_id").replace(/\bp\.min_price\b/g, "m.min_price")} LIMIT ? OFFSET ?`;
-    args = [...match.args, f.pageSize, offset];
+    const walk = matchRows(planned, f);
+    ids = `SELECT m.product_id AS id FROM (${walk.sql}) m ORDER BY ${order.replace(/\bp\.id\b/g, "m.product_id").replace(/\bp\.min_price\b/g, "m.min_price")} LIMIT ? OFFSET ?`;
+    args = [...walk.args, f.pageSize, offset];
   } else {
     let plan: SortedPlan = "drive";
     // one status: the index's order is the page's (the staff's two statuses are two runs)
