@@ -50,6 +50,7 @@ interface MetricObject {
 interface Registry {
   getMetric(name: string): MetricObject | null;
   increment(name: string, labels: Labels, value?: number): void;
+  set(name: string, value: number, labels?: Labels): void;
 }
 
 /** The item of a gauge or counter series, created at 0 the first time. */
@@ -192,9 +193,42 @@ export function RequestMetricsMiddleware(broker: ServiceBroker): Middleware {
     };
   }
 
+  /** What the transit has in flight now: moleculer's middleware added it to the gauges instead. */
+  type Transit = { pendingRequests: Map<unknown, unknown>; pendingReqStreams: Map<unknown, unknown>; pendingResStreams: Map<unknown, unknown> };
+  const inFlight = (transit: Transit) => {
+    registry.set(METRIC.MOLECULER_TRANSIT_REQUESTS_ACTIVE, transit.pendingRequests.size);
+    registry.set(METRIC.MOLECULER_TRANSIT_STREAMS_SEND_ACTIVE, transit.pendingReqStreams.size + transit.pendingResStreams.size);
+  };
+
   return {
     ...base,
     name: "Metrics",
+    /*
+     * moleculer's hook increments the "active requests" and "active sent streams" gauges by the
+     * number pending on every packet published, so they only ever grow (2 sequential remote calls
+     * read 2; a thousand, 1000). These set them to what is pending, after each packet published
+     * and each packet received (a response removes its request).
+     */
+    transitPublish(this: Transit, next: (...a: unknown[]) => unknown) {
+      if (!broker.isMetricsEnabled()) return next;
+      const transit = this;
+      return function publishMetrics(this: unknown, packet: { type: string }, ...rest: unknown[]) {
+        registry.increment(METRIC.MOLECULER_TRANSIT_PUBLISH_TOTAL, { type: packet.type });
+        const p = next.call(this, packet, ...rest);
+        inFlight(transit);
+        return p;
+      };
+    },
+    transitMessageHandler(this: Transit, next: (...a: unknown[]) => unknown) {
+      const counted = (base.transitMessageHandler as unknown as (this: Transit, n: typeof next) => typeof next).call(this, next);
+      if (!broker.isMetricsEnabled()) return counted;
+      const transit = this;
+      return function receiveMetrics(this: unknown, ...args: unknown[]) {
+        const p = counted.apply(this, args);
+        inFlight(transit);
+        return p;
+      };
+    },
     localAction(next: never, action: never) {
       return broker.isMetricsEnabled() ? wrap("local", action, next) : next;
     },

@@ -59,7 +59,36 @@ async function exercise(middlewares: { internalMiddlewares?: boolean; middleware
   return out;
 }
 
+/** The transit gauges of the caller node after remote calls, one after another and ten at once. */
+async function transitGauges(middlewares: { internalMiddlewares?: boolean; middlewares?: unknown[] }, ns: string) {
+  const common = { logger: false, transporter: "Fake", namespace: ns, metrics: { enabled: true, reporter: [] }, ...middlewares } as never;
+  const server = new ServiceBroker({ ...(common as object), nodeID: "server" } as never);
+  const caller = new ServiceBroker({ ...(common as object), nodeID: "caller" } as never);
+  server.createService(schema);
+  await Promise.all([server.start(), caller.start()]);
+  await caller.waitForServices("probe");
+  const read = (name: string) => (caller.metrics.getMetric(name) as unknown as { values: Map<string, { value: number }> }).values.get("")?.value ?? 0;
+  for (let i = 0; i < 20; i++) await caller.call("probe.ok");
+  const afterSequential = read("moleculer.transit.requests.active");
+  let during = 0;
+  const slow = Promise.all(Array.from({ length: 10 }, () => caller.call("probe.slow")));
+  await new Promise((r) => setImmediate(r));
+  during = read("moleculer.transit.requests.active");
+  await slow;
+  const out = { afterSequential, during, after: read("moleculer.transit.requests.active"), streams: read("moleculer.transit.streams.send.active") };
+  await Promise.all([server.stop(), caller.stop()]);
+  return out;
+}
+
 describe("request metrics: moleculer's series, cheaper", () => {
+  it("the transit's active requests gauge reads what is in flight, not a running sum", async () => {
+    const ours = await transitGauges({ internalMiddlewares: false, middlewares: INTERNAL_MIDDLEWARES as Middleware[] }, "rm-transit-ours");
+    expect(ours).toEqual({ afterSequential: 0, during: 10, after: 0, streams: 0 });
+    // moleculer's own middleware adds the pending count on every packet published: it only grows
+    const theirs = await transitGauges({}, "rm-transit-theirs");
+    expect(theirs.after).toBeGreaterThanOrEqual(20);
+  });
+
   it("the middleware list is moleculer's own, with only Metrics swapped", () => {
     expect(INTERNAL_MIDDLEWARES.map((m) => (typeof m === "string" ? m : "Metrics"))).toEqual(MOLECULER_INTERNAL);
     expect(INTERNAL_MIDDLEWARES.filter((m) => m === RequestMetricsMiddleware)).toHaveLength(1);
