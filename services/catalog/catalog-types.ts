@@ -6,6 +6,7 @@ import type { MallConfig } from "../shared/config";
 import type { AuthUser } from "../shared/tokens";
 import type { CatalogCache } from "./cache";
 import type { Reader } from "./read-pool";
+import type { SearchGate } from "./search-gate";
 
 export interface CatalogMeta {
   user?: AuthUser | null;
@@ -22,6 +23,8 @@ export type CatalogService = Service &
     cfg: MallConfig;
     cache: CatalogCache;
     reader: Reader;
+    /** admission for uncached list/search queries (search-gate.ts) */
+    searchGate: SearchGate;
     seeding: Promise<unknown> | null;
     stopping: boolean;
   };

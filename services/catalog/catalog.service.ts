@@ -46,6 +46,7 @@ import * as taxonomy from "./taxonomy";
 import * as synonyms from "./synonyms";
 import { created } from "../shared/created";
 import { TooLargeError, readLimited, statStored, storeImage } from "./uploads";
+import { searchGate } from "./search-gate";
 
 const ADMIN = ["operator", "admin"];
 const id = { type: "number", integer: true, positive: true, convert: true };
@@ -327,6 +328,7 @@ const CatalogSchema = {
     this.cache = new CatalogCache(this.broker.cacher, this.logger);
     // two read-only SQLite connections: one per core on the 2-core machines we target
     this.reader = createReader(this.sequelize, this.databaseUrl, 2);
+    this.searchGate = searchGate(this.cfg.searchConcurrency, this.broker);
     this.seeding = null;
     this.stopping = false;
   },

@@ -73,7 +73,7 @@ export async function listPage(svc: CatalogService, ctx: Ctx<unknown>, p: ListPa
     if (p.brandId !== undefined && !(await listBrands(svc)).some((b) => b.id === p.brandId)) {
       throw bizError("BRAND_NOT_FOUND", `brand ${p.brandId} not found`);
     }
-    return listProducts(svc.reader, { ...p, search, categoryIds, status });
+    return svc.searchGate(() => listProducts(svc.reader, { ...p, search, categoryIds, status }));
   });
 }
 

@@ -4,6 +4,7 @@
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 
 export type Shape = "embedded" | "cluster";
@@ -73,6 +74,12 @@ export interface MallConfig {
   zipkinUrl: string;
   migrateOnStart: boolean;
   seedDemo: boolean;
+  /**
+   * keyword searches and listings a catalog node runs against the database at once; the rest
+   * wait their turn in order (SEARCH_CONCURRENCY; default 1.5 × the node's cores + 1, the size
+   * Elasticsearch gives its search thread pool)
+   */
+  searchConcurrency: number;
   adminUsername: string | null;
   adminPassword: string | null;
   sandboxSecret: string;
@@ -406,6 +413,7 @@ export function parseConfig(env: Env = process.env): MallConfig {
     zipkinUrl: str(env, "ZIPKIN_URL") ?? "http://127.0.0.1:9411",
     migrateOnStart: bool(env, "MIGRATE_ON_START", shape === "embedded"),
     seedDemo: bool(env, "SEED_DEMO", shape === "embedded"),
+    searchConcurrency: int(env, "SEARCH_CONCURRENCY", Math.floor(os.availableParallelism() * 1.5) + 1, 1, 1000),
     adminUsername: str(env, "ADMIN_USERNAME"),
     adminPassword: str(env, "ADMIN_PASSWORD"),
     sandboxSecret,
