@@ -479,32 +479,42 @@ async function rankedByGroups(
   const total = groups.reduce((a, g) => a + Number(g.n), 0);
   if (offset >= total) return { items: [], total, page: f.page, pageSize: f.pageSize };
   const listed = await listedCount(db, f.status);
-  const ids: number[] = [];
+  // the part of each score group the page takes
+  const spans: { score: number; n: number; skip: number; take: number }[] = [];
   let before = 0;
   for (const g of groups) {
     const n = Number(g.n);
     const from = Math.max(offset, before);
     const to = Math.min(offset + f.pageSize, before + n);
     before += n;
-    if (from >= to) continue;
-    const [skip, take] = [from - (before - n), to - from];
+    if (from < to) spans.push({ score: g.score, n, skip: from - (before - n), take: to - from });
+    if (before >= offset + f.pageSize) break;
+  }
+  const idsOf = ({ score, n, skip, take }: (typeof spans)[number]): { sql: string; args: unknown[] } => {
     const walked = ((skip + take) * listed) / n;
     const plan = f.plan ?? (walked < total * WALK_RATIO ? "walk" : "drive");
-    let rows: { id: number }[];
     if (plan === "walk") {
       const probe = scoreProbe(db, planned, f);
-      rows = await db.select<{ id: number }>(
-        `SELECT p.id FROM ${salesWalk(db)} WHERE p.status = ? AND (${probe.sql}) = ? ORDER BY p.sales DESC, p.id DESC LIMIT ? OFFSET ?`,
-        [f.status, ...probe.args, g.score, take, skip],
-      );
-    } else {
-      rows = await db.select<{ id: number }>(
-        `SELECT p.id FROM (${match.sql}) m CROSS JOIN products p ON p.id = m.product_id WHERE m.score = ? ORDER BY p.sales DESC, p.id DESC LIMIT ? OFFSET ?`,
-        [...match.args, g.score, take, skip],
-      );
+      return {
+        sql: `SELECT p.id FROM ${salesWalk(db)} WHERE p.status = ? AND (${probe.sql}) = ? ORDER BY p.sales DESC, p.id DESC LIMIT ? OFFSET ?`,
+        args: [f.status, ...probe.args, score, take, skip],
+      };
     }
-    ids.push(...rows.map((r) => Number(r.id)));
-    if (before >= offset + f.pageSize) break;
+    return {
+      sql: `SELECT p.id FROM (${match.sql}) m CROSS JOIN products p ON p.id = m.product_id WHERE m.score = ? ORDER BY p.sales DESC, p.id DESC LIMIT ? OFFSET ?`,
+      args: [...match.args, score, take, skip],
+    };
+  };
+  if (spans.length === 1) {
+    // the page lies in one group (as a rule): its display columns come with it, one statement
+    const q = idsOf(spans[0]);
+    const rows = await db.select<Row>(`SELECT ${COLUMNS} FROM (${q.sql}) r JOIN products p ON p.id = r.id ORDER BY p.sales DESC, p.id DESC`, q.args);
+    return { items: rows.map(toListItem), total, page: f.page, pageSize: f.pageSize };
+  }
+  const ids: number[] = [];
+  for (const span of spans) {
+    const q = idsOf(span);
+    ids.push(...(await db.select<{ id: number }>(q.sql, q.args)).map((r) => Number(r.id)));
   }
   const rows = ids.length ? await db.select<Row>(`SELECT ${COLUMNS} FROM products p WHERE p.id IN (${placeholders(ids.length)})`, ids) : [];
   const byId = new Map(rows.map((r) => [Number(r.id), r]));

@@ -285,6 +285,28 @@ describe.each([
     else expect(grouped).toEqual([]);
   });
 
+  it("a relevance page within one score group brings its display columns: no second read of the products", async () => {
+    const seen: string[] = [];
+    const logging: Reader = {
+      dialect: reader.dialect,
+      close: async () => undefined,
+      select: <T>(sql: string, args: unknown[]) => {
+        seen.push(sql);
+        return reader.select<T>(sql, args);
+      },
+    };
+    for (const plan of ["walk", "drive"] as const) {
+      seen.length = 0;
+      const f: ListFilter = { search: querySpellings("tomato", DEFAULT_SYNONYMS), status: "ON_SALE", page: 2, pageSize: 3 };
+      const got = await listProducts(logging, { ...f, plan });
+      expect({ total: got.total, ids: got.items.map((i) => i.id) }).toEqual(reference(products, f));
+      expect(got.items.every((i) => typeof i.title === "string" && i.title.includes("tomato"))).toBe(true);
+      expect(seen.filter((sql) => sql.includes("WHERE p.id IN"))).toEqual([]);
+      // the plan and the listed count (remembered per reader) aside: the histogram and the page
+      expect(seen.filter((sql) => !/^SELECT \(SELECT|^SELECT COUNT\(\*\) AS n FROM products p WHERE/.test(sql))).toHaveLength(2);
+    }
+  });
+
   it("planning keeps term counts: a repeated search asks none again, an unknown term is asked every time", async () => {
     const plans: string[] = [];
     // a reader of its own: the kept counts are per reader
