@@ -227,7 +227,7 @@ const FREQUENCY_CAP = 5000;
  * it any more joins nothing. A term or mark seen with no posting is asked again every time, and
  * so is the range of indexed terms a prefix covers, so a product saved a moment ago is found at
  * once. Like a database's column statistics: per reader (per catalog node), for a minute, at
- * most TERM_STATS entries.
+ * most TERM_STATS entries. The number of products a status lists (listedCount) is kept here too.
  */
 interface TermStat {
   n: number;
@@ -355,7 +355,8 @@ function matchProbe(spellings: SearchSpelling[], f: ListFilter): { sql: string; 
  * Whether to read a spelling's matches as one range per term, grouped by product (a product
  * with a row for every term matches), instead of driving from the rarest term and probing the
  * others once per candidate. On MariaDB a probe costs ≈ 1.6 µs and a grouped row ≈ 0.45 µs
- * (two common bigrams such as 西红 + 红柿, 3,600 matches: 7.5 → 4 ms per count), so grouping
+ * (four pairs of about equally common terms such as 西红 + 红柿, 3,400–5,900 matches each: a
+ * count 7.5 → 4 ms on average), so grouping
  * wins when the terms are about equally common and loses when one is rare. Exact terms only (a
  * product has one row per exact term; a prefix may cover several of its terms). SQLite groups
  * more slowly than it probes (2.9 → 4.0 ms): it always probes.
@@ -398,17 +399,28 @@ function matchRows(spellings: SearchSpelling[], f: ListFilter, dialect?: Reader[
   return { sql: subs.join(" UNION "), args };
 }
 
-/** How many products one status lists, remembered for a minute: it only steers a plan. */
-const listedCounts = new WeakMap<Reader, Map<string, { n: number; at: number }>>();
+/** How many products one status lists, kept with the term counts (TermStat): it only steers a plan. */
 async function listedCount(db: Reader, status: ProductStatus): Promise<number> {
-  let m = listedCounts.get(db);
-  if (!m) listedCounts.set(db, (m = new Map()));
-  const hit = m.get(status);
-  if (hit && Date.now() - hit.at < 60_000) return hit.n;
+  const stats = statsOf(db);
+  const key = `l:${status}`;
+  const now = Date.now();
+  const kept = knownCount(stats, key, Infinity, now);
+  if (kept !== null) return kept;
   const [row] = await db.select<{ n: number }>("SELECT COUNT(*) AS n FROM products p WHERE p.status = ?", [status]);
   const n = Number(row?.n ?? 0);
-  m.set(status, { n, at: Date.now() });
+  keepCount(stats, key, n, Infinity, now);
   return n;
+}
+
+/** Every match counted (a page past the end, or a sorted search's total). */
+async function countMatches(db: Reader, match: { sql: string; args: unknown[] }): Promise<number> {
+  const [row] = await db.select<{ n: number }>(`SELECT COUNT(*) AS n FROM (${match.sql}) m`, match.args);
+  return Number(row?.n ?? 0);
+}
+
+/** An ORDER BY over `p` (price and age orders) read from matchRows' columns instead. */
+function onMatchRows(order: string): string {
+  return order.replace(/\bp\.id\b/g, "m.product_id").replace(/\bp\.min_price\b/g, "m.min_price");
 }
 
 /**
@@ -564,11 +576,7 @@ export async function listProducts(db: Reader, f: ListFilter & { plan?: SortedPl
       [...match.args, f.pageSize, offset],
     );
     let total = rows.length ? Number(rows[0].total_count) : 0;
-    if (!rows.length && offset > 0) {
-      const ids = matchRows(planned, f);
-      const c = await db.select<{ n: number }>(`SELECT COUNT(*) AS n FROM (${ids.sql}) m`, ids.args);
-      total = Number(c[0]?.n ?? 0);
-    }
+    if (!rows.length && offset > 0) total = await countMatches(db, matchRows(planned, f));
     return { items: rows.map(toListItem), total, page: f.page, pageSize: f.pageSize };
   }
 
@@ -591,15 +599,14 @@ async function sortedSearch(db: Reader, f: ListFilter & { plan?: SortedPlan }, p
   // order's page walks the driving term's rows in id order and stops, so it keeps the probes
   const match = matchRows(planned, f, db.dialect);
   if ((f.sort === "price_asc" || f.sort === "price_desc") && db.dialect === "mysql") return pricedSearch(db, f, match, offset);
-  const [count] = await db.select<{ n: number }>(`SELECT COUNT(*) AS n FROM (${match.sql}) m`, match.args);
-  const total = Number(count?.n ?? 0);
+  const total = await countMatches(db, match);
   if (offset >= total) return { items: [], total, page: f.page, pageSize: f.pageSize };
   const order = orderBy(f.sort, true);
   let ids: string;
   let args: unknown[];
   if (f.sort !== "sales") {
     const walk = matchRows(planned, f);
-    ids = `SELECT m.product_id AS id FROM (${walk.sql}) m ORDER BY ${order.replace(/\bp\.id\b/g, "m.product_id").replace(/\bp\.min_price\b/g, "m.min_price")} LIMIT ? OFFSET ?`;
+    ids = `SELECT m.product_id AS id FROM (${walk.sql}) m ORDER BY ${onMatchRows(order)} LIMIT ? OFFSET ?`;
     args = [...walk.args, f.pageSize, offset];
   } else {
     let plan: SortedPlan = "drive";
@@ -625,19 +632,15 @@ async function sortedSearch(db: Reader, f: ListFilter & { plan?: SortedPlan }, p
  * Price order reads every match anyway (the term rows carry the price, but no index orders a
  * keyword's rows by it): on MySQL/MariaDB the total comes with the page as a window count, one
  * pass over the matches instead of a count and then the page (bench:search-sql: a price search
- * 5.7 → 3.8 ms). A page past the end has no row to carry it, and is counted on its own. SQLite
- * materialises the window's rows and came out slower (2.4 → 2.6 ms): it counts, then pages.
+ * 5.7 → 3.8 ms). A page past the end has no row to carry it, and is counted on its own. On SQLite
+ * the same statement came out slower (2.4 → 2.6 ms per price search): it counts, then pages.
  */
 async function pricedSearch(db: Reader, f: ListFilter, match: { sql: string; args: unknown[] }, offset: number): Promise<Page<ProductListItem>> {
   const order = orderBy(f.sort, true);
   const ids = `SELECT m.product_id AS id, COUNT(*) OVER () AS total_count FROM (${match.sql}) m
-                ORDER BY ${order.replace(/\bp\.id\b/g, "m.product_id").replace(/\bp\.min_price\b/g, "m.min_price")} LIMIT ? OFFSET ?`;
+                ORDER BY ${onMatchRows(order)} LIMIT ? OFFSET ?`;
   const rows = await db.select<Row>(`SELECT ${COLUMNS}, r.total_count FROM (${ids}) r JOIN products p ON p.id = r.id ORDER BY ${order}`, [...match.args, f.pageSize, offset]);
-  let total = rows.length ? Number(rows[0].total_count) : 0;
-  if (!rows.length && offset > 0) {
-    const [count] = await db.select<{ n: number }>(`SELECT COUNT(*) AS n FROM (${match.sql}) m`, match.args);
-    total = Number(count?.n ?? 0);
-  }
+  const total = rows.length ? Number(rows[0].total_count) : offset > 0 ? await countMatches(db, match) : 0;
   return { items: rows.map(toListItem), total, page: f.page, pageSize: f.pageSize };
 }
 

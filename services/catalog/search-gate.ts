@@ -5,9 +5,10 @@
  * Why: an uncached keyword search costs the database a few milliseconds of CPU (bench/RESULTS.md
  * "Catalog (MySQL/MariaDB)"), and the costly ones (common keywords in relevance or sales order)
  * several times the cheap ones. Started all at once, ten searches share the database's cores and
- * each takes ten times its own time — the costly ones longest. Queued in order, each waits for the
- * ones ahead and then runs at full speed: the same throughput, and a far shorter tail (bench:
- * catalog on MariaDB, 10 clients: p95 122 → 74 ms, p99 215 → 102 ms). Elasticsearch bounds its
+ * each is slowed by all the others — the costly ones longest. Queued in order, each waits for the
+ * ones ahead and then runs with fewer beside it: about the same throughput, and a far shorter tail
+ * (bench:catalog's uncached queries on MariaDB, 10 clients, gate off and on alternating three
+ * times: p95 146 → 80 ms, p99 253 → 111 ms, medians; bench/RESULTS.md). Elasticsearch bounds its
  * search thread pool the same way; the default size is its formula (config.ts searchConcurrency).
  * Cached answers never wait: the gate is inside the cache's loader.
  *
@@ -32,22 +33,26 @@ export function searchGate(limit: number, broker?: ServiceBroker): SearchGate {
     ])
       if (!metrics.getMetric(name)) metrics.register({ type: "gauge", name, description });
   }
+  // counted here rather than read from p-limit, whose counts change after our code has run
+  let active = 0;
+  let queued = 0;
   const report = () => {
-    metrics?.set(SEARCHES_ACTIVE, limiter.activeCount);
-    metrics?.set(SEARCHES_QUEUED, limiter.pendingCount);
+    metrics?.set(SEARCHES_ACTIVE, active);
+    metrics?.set(SEARCHES_QUEUED, queued);
   };
   return <T>(fn: () => Promise<T>) => {
-    const p = limiter(async () => {
+    queued++;
+    report();
+    return limiter(async () => {
+      queued--;
+      active++;
       report();
       try {
         return await fn();
       } finally {
-        // this one is still counted active until p-limit starts the next
-        metrics?.set(SEARCHES_ACTIVE, limiter.activeCount - 1);
-        metrics?.set(SEARCHES_QUEUED, Math.max(0, limiter.pendingCount - 1));
+        active--;
+        report();
       }
     });
-    report();
-    return p;
   };
 }

@@ -13,6 +13,8 @@ describe("catalog search gate (embedded, SEARCH_CONCURRENCY=1)", () => {
   let inFlight = 0;
   let most = 0;
   let hold: Promise<void> | null = null;
+  /** called when a statement reaches `hold` */
+  let reached: (() => void) | null = null;
 
   beforeAll(async () => {
     shop = await startShop({ shape: "embedded", env: { SEARCH_CONCURRENCY: "1" } });
@@ -32,7 +34,10 @@ describe("catalog search gate (embedded, SEARCH_CONCURRENCY=1)", () => {
       select: async <T>(sql: string, args: unknown[]) => {
         most = Math.max(most, ++inFlight);
         try {
-          if (hold) await hold;
+          if (hold) {
+            reached?.();
+            await hold;
+          }
           return await base.select<T>(sql, args);
         } finally {
           inFlight--;
@@ -66,8 +71,10 @@ describe("catalog search gate (embedded, SEARCH_CONCURRENCY=1)", () => {
   it("answers a cached search while an uncached one holds the gate", async () => {
     let open!: () => void;
     hold = new Promise<void>((r) => (open = r));
+    const holding = new Promise<void>((r) => (reached = r));
     const slow = http.get("products?q=kettle&sort=newest");
-    await new Promise((r) => setTimeout(r, 50));
+    // the uncached search is in the gate, held at its first statement
+    await holding;
     // cached by the test above: served without waiting for the held search
     const cached = await http.get("products?q=kettle&sort=price_asc");
     expect(cached.status).toBe(200);
